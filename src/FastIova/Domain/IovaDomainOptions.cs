@@ -1,0 +1,30 @@
+namespace FastIova;
+
+/// <summary>Settings of an <see cref="IovaDomain"/> beyond its granule and start pfn.</summary>
+public sealed class IovaDomainOptions
+{
+    /// <summary>
+    /// The number of CPUs the domain models: the number of <see cref="IovaDomain.Cpu"/> caches, the CPUs that a
+    /// failure-driven flush walks, and the depot trim threshold (the kernel keeps at most one spare full magazine
+    /// per online CPU). Defaults to <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    public int CpuCount { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Cached size classes: sizes up to <c>2^(SizeClasses-1)</c> pfns are cached. The kernel uses 6 (up to 32 pfns).</summary>
+    public int SizeClasses { get; init; } = 6;
+
+    /// <summary>Pfns per magazine. The kernel uses 127 so that a magazine (a count and 127 pfns) fills exactly 1 KiB.</summary>
+    public int MagazineSize { get; init; } = 127;
+
+    /// <summary>
+    /// Checked mode: <c>FreeFast</c> and <c>Free</c> verify that the pfn starts a live range of the right size class and
+    /// is not already cached, and throw <see cref="InvalidOperationException"/> otherwise. Costs a tree lookup per fast op.
+    /// </summary>
+    public bool Checked { get; init; }
+
+    /// <summary>
+    /// How often the background depot trimmer runs (it also reclaims the caches of threads that have exited).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it; <see cref="IovaDomain.TrimDepot"/> still works.
+    /// </summary>
+    public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+}

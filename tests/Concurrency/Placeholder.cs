@@ -1,0 +1,1 @@
+namespace FastIova.Tests.Concurrency; internal static class Placeholder { }
