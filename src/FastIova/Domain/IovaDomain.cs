@@ -44,6 +44,8 @@ public sealed class IovaDomain : IDisposable
     public void TrimDepot() => throw new NotImplementedException();
     /// <summary>A snapshot of counters.</summary>
     public IovaStatistics GetStatistics() => throw new NotImplementedException();
+    /// <summary>Validates every tree invariant; throws InvalidOperationException naming the broken one.</summary>
+    internal void CheckInvariants() => throw new NotImplementedException();
     /// <inheritdoc />
     public void Dispose() => throw new NotImplementedException();
 }
@@ -62,9 +64,3 @@ public sealed class SimulatedCpu
     public void Flush() => throw new NotImplementedException();
 }
 
-/// <summary>Counters (API contract).</summary>
-public sealed record IovaStatistics
-{
-    /// <summary>Live ranges in the tree.</summary>
-    public long LiveRanges { get; init; }
-}

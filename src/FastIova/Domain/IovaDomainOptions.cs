@@ -27,4 +27,17 @@ public sealed class IovaDomainOptions
     /// <see cref="Timeout.InfiniteTimeSpan"/> disables it; <see cref="IovaDomain.TrimDepot"/> still works.
     /// </summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Which placement search the tree uses; the linear walk is the kernel's, kept as reference and baseline.</summary>
+    internal PlacementSearch Search { get; init; } = PlacementSearch.Augmented;
+}
+
+/// <summary>The two implementations of the one placement rule.</summary>
+internal enum PlacementSearch
+{
+    /// <summary>O(log n) descent over the gap-augmented tree.</summary>
+    Augmented,
+
+    /// <summary>The kernel's walk, gap by gap downwards from the cached node.</summary>
+    LinearWalk,
 }
