@@ -55,7 +55,7 @@ internal sealed class DemoCommand : Command
         var below = Allocate(domain, 499, "", output);
         domain.Free(twelve.PfnLo);
         output.WriteLine($"  free   12 MB at pfn {twelve.PfnLo}: free now {Describe(FreeGaps(domain))}");
-        var thirteen = Allocate(domain, 13, $"fills the space below pfn {below.PfnLo}; the search will now start below it", output);
+        var thirteen = Allocate(domain, 13, $"takes the space below pfn {below.PfnLo} and becomes the cached node: the next search starts below it", output);
         output.WriteLine($"  free before the next request: {Describe(FreeGaps(domain))}");
         var two = Allocate(
             domain,
