@@ -1,6 +1,7 @@
 using System.Numerics;
 using FastIova.Caches;
 using FastIova.Locking;
+using FastIova.Trace;
 using FastIova.Tree;
 
 namespace FastIova;
@@ -22,6 +23,7 @@ public sealed partial class IovaDomain : IDisposable
 {
     private readonly IovaAllocator _allocator;
     private readonly IovaDomainOptions _options;
+    private readonly TraceRecorder? _recorder;
     private TreeLock _treeLock;
     private volatile bool _disposed;
 
@@ -57,6 +59,8 @@ public sealed partial class IovaDomain : IDisposable
         _cpus = new SimulatedCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
+        _recorder = _options.Recorder;
+        _recorder?.Domain(granule, startPfn, _options.CpuCount);
         IovaMetrics.Register(this);
     }
 
@@ -87,7 +91,14 @@ public sealed partial class IovaDomain : IDisposable
         get
         {
             ThrowIfDisposed();
-            return _allocator.Tree.Count;
+            if (_recorder is null)
+                return _allocator.Tree.Count;
+            lock (_recorder.Gate)
+            {
+                int count = _allocator.Tree.Count;
+                _recorder.Write(TraceOpCode.Count, TraceResult.Count(count));
+                return count;
+            }
         }
     }
 
@@ -103,6 +114,18 @@ public sealed partial class IovaDomain : IDisposable
     public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
     {
         ValidateAllocation(size, limitPfn);
+        if (_recorder is null)
+            return TryAllocateCore(size, limitPfn, sizeAligned, out range);
+        lock (_recorder.Gate)
+        {
+            bool ok = TryAllocateCore(size, limitPfn, sizeAligned, out range);
+            _recorder.Write(TraceOpCode.Alloc, ok ? TraceResult.Pfn(range.PfnLo) : TraceResult.Fail, size, limitPfn, sizeAligned ? 1UL : 0UL);
+            return ok;
+        }
+    }
+
+    private bool TryAllocateCore(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
+    {
         _treeLock.Enter();
         try
         {
@@ -133,6 +156,18 @@ public sealed partial class IovaDomain : IDisposable
     public bool Free(ulong pfn)
     {
         ValidatePfn(pfn, nameof(pfn));
+        if (_recorder is null)
+            return FreeCore(pfn);
+        lock (_recorder.Gate)
+        {
+            bool freed = FreeCore(pfn);
+            _recorder.Write(TraceOpCode.Free, freed ? TraceResult.Ok : TraceResult.None, pfn);
+            return freed;
+        }
+    }
+
+    private bool FreeCore(ulong pfn)
+    {
         _treeLock.Enter();
         try
         {
@@ -156,6 +191,18 @@ public sealed partial class IovaDomain : IDisposable
     public IovaRange? Find(ulong pfn)
     {
         ValidatePfn(pfn, nameof(pfn));
+        if (_recorder is null)
+            return FindCore(pfn);
+        lock (_recorder.Gate)
+        {
+            var found = FindCore(pfn);
+            _recorder.Write(TraceOpCode.Find, found is { } range ? TraceResult.Range(range) : TraceResult.None, pfn);
+            return found;
+        }
+    }
+
+    private IovaRange? FindCore(ulong pfn)
+    {
         _treeLock.Enter();
         try
         {
@@ -201,6 +248,18 @@ public sealed partial class IovaDomain : IDisposable
     {
         if (pfnLo > pfnHi)
             throw new ArgumentOutOfRangeException(nameof(pfnHi), pfnHi, $"Must be at least pfnLo ({pfnLo}).");
+        if (_recorder is null)
+            return TryReserveCore(pfnLo, pfnHi, out range);
+        lock (_recorder.Gate)
+        {
+            bool ok = TryReserveCore(pfnLo, pfnHi, out range);
+            _recorder.Write(TraceOpCode.Reserve, ok ? TraceResult.Range(range) : TraceResult.Fail, pfnLo, pfnHi);
+            return ok;
+        }
+    }
+
+    private bool TryReserveCore(ulong pfnLo, ulong pfnHi, out IovaRange range)
+    {
         range = default;
         if (pfnHi > MaxReservePfn)
             return false;

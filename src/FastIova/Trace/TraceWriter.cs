@@ -40,6 +40,13 @@ public sealed class TraceWriter : IDisposable
         _writer.WriteLine();
     }
 
+    /// <summary>Writes one already formatted line.</summary>
+    internal void WriteRaw(ReadOnlySpan<char> line)
+    {
+        _writer.Write(line);
+        _writer.WriteLine();
+    }
+
     /// <summary>Writes a comment line, adding the <c>#</c> unless <paramref name="comment"/> starts with one.</summary>
     /// <param name="comment">The comment text, single line.</param>
     public void WriteComment(string comment)
