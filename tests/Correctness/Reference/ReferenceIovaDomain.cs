@@ -51,6 +51,11 @@ internal sealed class ReferenceIovaDomain
     /// <summary>Ranges in the model, anchor excluded.</summary>
     public int Count => _ranges.Count - 1;
 
+    /// <summary>The live range at <paramref name="index"/> in address order (0..Count-1).</summary>
+    public IovaRange RangeAt(int index) => (uint)index < (uint)Count
+        ? _ranges[index].ToIovaRange()
+        : throw new ArgumentOutOfRangeException(nameof(index));
+
     /// <summary>The live ranges in address order, anchor excluded.</summary>
     public IovaRange[] GetRanges() => [.. _ranges.Take(_ranges.Count - 1).Select(r => r.ToIovaRange())];
 
