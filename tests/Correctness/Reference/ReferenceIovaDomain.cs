@@ -48,6 +48,15 @@ internal sealed class ReferenceIovaDomain
     /// <summary>Where 32-bit searches start (a range entry, possibly the anchor).</summary>
     public ReferenceRange Cached32Node { get; private set; }
 
+    /// <summary>Allocations refused by the 32-bit shortcut (coverage figure for the tests).</summary>
+    public long HintFailures { get; private set; }
+
+    /// <summary>Allocations that searched and failed (coverage figure for the tests).</summary>
+    public long SearchFailures { get; private set; }
+
+    /// <summary>Allocations placed by the retry pass (coverage figure for the tests).</summary>
+    public long RetryPlacements { get; private set; }
+
     /// <summary>Ranges in the model, anchor excluded.</summary>
     public int Count => _ranges.Count - 1;
 
@@ -68,6 +77,7 @@ internal sealed class ReferenceIovaDomain
         // 1. The 32-bit shortcut: fail at once, hint unchanged.
         if (is32Bit && size >= Max32AllocSize)
         {
+            HintFailures++;
             return null;
         }
 
@@ -83,12 +93,14 @@ internal sealed class ReferenceIovaDomain
         if (found is null && cached.PfnHi < limitExclusive)
         {
             found = HighestBlock(cached.PfnHi + 1, limitExclusive, size, alignment);
+            RetryPlacements += found is null ? 0 : 1;
         }
 
         // 5. Failure lowers the hint, whatever the limit was.
         if (found is not ulong pfnLo)
         {
             Max32AllocSize = size;
+            SearchFailures++;
             return null;
         }
 
