@@ -23,7 +23,7 @@ internal sealed class DifferentialSubjects : IDisposable
     /// <summary>Runs <paramref name="op"/> everywhere; null when all agree and both domains pass their invariant check.</summary>
     public string? Apply(DifferentialOp op)
     {
-        string expected = Run(Reference, op);
+        DifferentialOutcome expected = Run(Reference, op);
         string? failure = Compare("augmented", _augmented, op, expected);
         return failure ?? Compare("linear walk", _linear, op, expected);
     }
@@ -41,9 +41,9 @@ internal sealed class DifferentialSubjects : IDisposable
         Search = search,
     };
 
-    private string? Compare(string name, IovaDomain domain, DifferentialOp op, string expected)
+    private string? Compare(string name, IovaDomain domain, DifferentialOp op, DifferentialOutcome expected)
     {
-        string actual;
+        DifferentialOutcome actual;
         try
         {
             actual = Run(domain, op);
@@ -54,7 +54,7 @@ internal sealed class DifferentialSubjects : IDisposable
             return $"{name} threw {e.GetType().Name}: {e.Message}";
         }
 
-        if (actual != expected)
+        if (!actual.SameAs(expected))
         {
             return $"{name} gave {actual}, reference {expected}";
         }
@@ -63,45 +63,43 @@ internal sealed class DifferentialSubjects : IDisposable
         return count != Reference.Count ? $"{name} Count {count}, reference {Reference.Count}" : null;
     }
 
-    private static string Run(ReferenceIovaDomain reference, DifferentialOp op) => op.Kind switch
+    private static DifferentialOutcome Run(ReferenceIovaDomain reference, DifferentialOp op) => op.Kind switch
     {
         DifferentialOpKind.Alloc or DifferentialOpKind.AllocThrowing =>
-            reference.Alloc(op.A, op.B, op.Aligned) is ulong pfn ? FormatRange(new IovaRange(pfn, pfn + op.A - 1)) : "fail",
-        DifferentialOpKind.Free => reference.Free(op.A) ? "ok" : "none",
-        DifferentialOpKind.Find => reference.Find(op.A) is IovaRange found ? FormatRange(found) : "none",
-        DifferentialOpKind.Reserve => reference.Reserve(op.A, op.B) is IovaRange reserved ? FormatRange(reserved) : "fail",
-        DifferentialOpKind.Count => reference.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => string.Join(' ', reference.GetRanges().Select(FormatRange)),
+            reference.Alloc(op.A, op.B, op.Aligned) is ulong pfn ? DifferentialOutcome.Of(new IovaRange(pfn, pfn + op.A - 1)) : DifferentialOutcome.Fail,
+        DifferentialOpKind.Free => DifferentialOutcome.Of(reference.Free(op.A)),
+        DifferentialOpKind.Find => DifferentialOutcome.Of(reference.Find(op.A)),
+        DifferentialOpKind.Reserve => DifferentialOutcome.Of(reference.Reserve(op.A, op.B)),
+        DifferentialOpKind.Count => DifferentialOutcome.Of(reference.Count),
+        _ => DifferentialOutcome.Of(reference.GetRanges()),
     };
 
-    private static string Run(IovaDomain domain, DifferentialOp op)
+    private static DifferentialOutcome Run(IovaDomain domain, DifferentialOp op)
     {
         switch (op.Kind)
         {
             case DifferentialOpKind.Alloc:
-                return domain.TryAllocate(op.A, op.B, op.Aligned, out IovaRange range) ? FormatRange(range) : "fail";
+                return domain.TryAllocate(op.A, op.B, op.Aligned, out IovaRange range) ? DifferentialOutcome.Of(range) : DifferentialOutcome.Fail;
             case DifferentialOpKind.AllocThrowing:
                 try
                 {
-                    return FormatRange(domain.Allocate(op.A, op.B, op.Aligned));
+                    return DifferentialOutcome.Of(domain.Allocate(op.A, op.B, op.Aligned));
                 }
                 catch (IovaExhaustedException e) when (e.Size == op.A && e.LimitPfn == op.B)
                 {
-                    return "fail";
+                    return DifferentialOutcome.Fail;
                 }
 
             case DifferentialOpKind.Free:
-                return domain.Free(op.A) ? "ok" : "none";
+                return DifferentialOutcome.Of(domain.Free(op.A));
             case DifferentialOpKind.Find:
-                return domain.Find(op.A) is IovaRange found ? FormatRange(found) : "none";
+                return DifferentialOutcome.Of(domain.Find(op.A));
             case DifferentialOpKind.Reserve:
-                return FormatRange(domain.Reserve(op.A, op.B));
+                return DifferentialOutcome.Of(domain.Reserve(op.A, op.B));
             case DifferentialOpKind.Count:
-                return domain.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return DifferentialOutcome.Of(domain.Count);
             default:
-                return string.Join(' ', domain.GetRanges().Select(FormatRange));
+                return DifferentialOutcome.Of(domain.GetRanges());
         }
     }
-
-    private static string FormatRange(IovaRange range) => $"[{range.PfnLo}, {range.PfnHi}]";
 }
