@@ -10,7 +10,9 @@ public sealed class BadInputTests
 {
     private const ulong Granule = 4096;
     private const ulong StartPfn = 16;
-    private const ulong MaxPfn = ulong.MaxValue >> 12;
+
+    // The highest pfn reserve accepts: 64-bit byte addresses (TRACE-FORMAT.md, reserve).
+    private const ulong MaxReservePfn = ulong.MaxValue >> 12;
 
     // name -> (bad call, expected ParamName)
     private static readonly Dictionary<string, (Action<IovaDomain> Call, string ParamName)> s_badCalls = new()
@@ -18,31 +20,31 @@ public sealed class BadInputTests
         ["TryAllocate size 0"] = (d => d.TryAllocate(0, 999, false, out _), "size"),
         ["TryAllocate size 0 aligned"] = (d => d.TryAllocate(0, 999, true, out _), "size"),
         ["TryAllocate limit below start"] = (d => d.TryAllocate(1, StartPfn - 1, false, out _), "limitPfn"),
-        ["TryAllocate limit beyond MaxPfn"] = (d => d.TryAllocate(1, MaxPfn + 1, false, out _), "limitPfn"),
+        ["TryAllocate limit beyond MaxPfn"] = (d => d.TryAllocate(1, d.MaxPfn + 1, false, out _), "limitPfn"),
         ["TryAllocate limit 2^64-1"] = (d => d.TryAllocate(1, ulong.MaxValue, false, out _), "limitPfn"),
         ["Allocate size 0"] = (d => d.Allocate(0, 999), "size"),
         ["Allocate limit below start"] = (d => d.Allocate(4, 0, sizeAligned: true), "limitPfn"),
-        ["Allocate limit beyond MaxPfn"] = (d => d.Allocate(1, MaxPfn + 1), "limitPfn"),
-        ["Free pfn beyond MaxPfn"] = (d => d.Free(MaxPfn + 1), "pfn"),
+        ["Allocate limit beyond MaxPfn"] = (d => d.Allocate(1, d.MaxPfn + 1), "limitPfn"),
+        ["Free pfn beyond MaxPfn"] = (d => d.Free(d.MaxPfn + 1), "pfn"),
         ["Free pfn 2^64-1"] = (d => d.Free(ulong.MaxValue), "pfn"),
-        ["Find pfn beyond MaxPfn"] = (d => d.Find(MaxPfn + 1), "pfn"),
+        ["Find pfn beyond MaxPfn"] = (d => d.Find(d.MaxPfn + 1), "pfn"),
         ["Find pfn 2^64-1"] = (d => d.Find(ulong.MaxValue), "pfn"),
-        ["Reserve lo above hi"] = (d => d.Reserve(200, 100), "pfnLo"),
-        ["Reserve hi beyond MaxPfn"] = (d => d.Reserve(100, MaxPfn + 1), "pfnHi"),
-        ["Reserve both beyond MaxPfn"] = (d => d.Reserve(MaxPfn + 1, MaxPfn + 2), "pfnLo"),
+        ["Reserve lo above hi"] = (d => d.Reserve(200, 100), "pfnHi"),
+        ["Reserve hi beyond MaxPfn"] = (d => d.Reserve(100, MaxReservePfn + 1), "pfnHi"),
+        ["Reserve both beyond MaxPfn"] = (d => d.Reserve(MaxReservePfn + 1, MaxReservePfn + 2), "pfnLo"),
         ["TryAllocateFast size 0"] = (d => d.TryAllocateFast(0, 999, false, out _), "size"),
         ["TryAllocateFast size 0 with flush"] = (d => d.TryAllocateFast(0, 999, true, out _), "size"),
         ["TryAllocateFast limit below start"] = (d => d.TryAllocateFast(1, StartPfn - 1, false, out _), "limitPfn"),
-        ["TryAllocateFast limit beyond MaxPfn"] = (d => d.TryAllocateFast(1, MaxPfn + 1, false, out _), "limitPfn"),
+        ["TryAllocateFast limit beyond MaxPfn"] = (d => d.TryAllocateFast(1, d.MaxPfn + 1, false, out _), "limitPfn"),
         ["FreeFast size 0"] = (d => d.FreeFast(990, 0), "size"),
-        ["FreeFast pfn beyond MaxPfn"] = (d => d.FreeFast(MaxPfn + 1, 1), "pfn"),
+        ["FreeFast pfn beyond MaxPfn"] = (d => d.FreeFast(d.MaxPfn + 1, 1), "pfn"),
         ["Cpu index -1"] = (d => d.Cpu(-1), "index"),
         ["Cpu index CpuCount"] = (d => d.Cpu(d.CpuCount), "index"),
         ["Cpu index int.MaxValue"] = (d => d.Cpu(int.MaxValue), "index"),
         ["SimulatedCpu TryAllocateFast size 0"] = (d => d.Cpu(1).TryAllocateFast(0, 999, false, out _), "size"),
         ["SimulatedCpu TryAllocateFast limit below start"] = (d => d.Cpu(0).TryAllocateFast(2, 3, true, out _), "limitPfn"),
         ["SimulatedCpu FreeFast size 0"] = (d => d.Cpu(0).FreeFast(990, 0), "size"),
-        ["SimulatedCpu FreeFast pfn beyond MaxPfn"] = (d => d.Cpu(0).FreeFast(MaxPfn + 1, 1), "pfn"),
+        ["SimulatedCpu FreeFast pfn beyond MaxPfn"] = (d => d.Cpu(0).FreeFast(d.MaxPfn + 1, 1), "pfn"),
     };
 
     // name -> a call on a disposed domain
@@ -84,6 +86,7 @@ public sealed class BadInputTests
     [InlineData(6_144UL)]
     [InlineData(4_097UL)]
     [InlineData(ulong.MaxValue)]
+    [InlineData(1UL << 33)] // above the documented 2^32 bytes
     public void Constructor_Throws_NamingGranule_WhenNotAPowerOfTwo(ulong granule)
     {
         var exception = Assert.ThrowsAny<ArgumentException>(() => new IovaDomain(granule, 0, Options()));
@@ -101,14 +104,14 @@ public sealed class BadInputTests
         using var domain = new IovaDomain(granule, 0, Options());
         Assert.Equal(granule, domain.Granule);
         Assert.Equal(1UL << (32 - System.Numerics.BitOperations.Log2(granule)), domain.Dma32Pfn);
-        Assert.Equal(ulong.MaxValue >> System.Numerics.BitOperations.Log2(granule), domain.MaxPfn);
+        Assert.True(domain.MaxPfn >= ulong.MaxValue >> System.Numerics.BitOperations.Log2(granule)); // every 64-bit address
         Assert.Equal(0, domain.Count);
     }
 
     [Fact]
     public void Constructor_Throws_NamingStartPfn_WhenBeyondMaxPfn()
     {
-        var exception = Assert.ThrowsAny<ArgumentException>(() => new IovaDomain(Granule, MaxPfn + 1, Options()));
+        var exception = Assert.ThrowsAny<ArgumentException>(() => new IovaDomain(Granule, ulong.MaxValue, Options()));
         Assert.Equal("startPfn", exception.ParamName);
     }
 
