@@ -256,12 +256,16 @@ public sealed partial class IovaDomain : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        _caches.Seal();
         _treeLock.Enter();
+        bool wasDisposed = _disposed;
         _disposed = true;
         _treeLock.Exit();
+        if (wasDisposed)
+            return;
+
+        // Calls that passed their disposed check before the flag was set may still finish; whatever they cache after
+        // Seal stays with the dead domain. Calls after it throw.
+        _caches.Seal();
         IovaMetrics.Unregister(this);
     }
 
