@@ -156,6 +156,65 @@ public sealed class DisposeTests
         Assert.Equal(ownedCounts.Sum(), DomainProbe.TreeCount(domain));
     }
 
+    /// <summary>
+    /// Regression: Dispose once checked <c>_disposed</c> without claiming it, so two threads disposing at once both
+    /// ran <c>RangeCaches.Seal</c> and released the domain's thread-cache slot twice. The next two domains then shared
+    /// one slot, and a thread alternating between them registered a new cache on every switch (the registry grew
+    /// without bound and ranges were stranded in the abandoned caches). This test failed in 2 of 2 runs against that
+    /// code (574c07f).
+    /// </summary>
+    [Fact]
+    public void ConcurrentDispose_ReleasesTheThreadCacheSlotOnce()
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            var domain = new IovaDomain(4096, 1, new IovaDomainOptions { CpuCount = 1, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+            // Caches full of ranges make Seal take a while, which widens the race.
+            for (int t = 0; t < 8; t++)
+            {
+                var filler = new Thread(() =>
+                {
+                    var pfns = new ulong[250];
+                    for (int i = 0; i < pfns.Length; i++)
+                        Assert.True(domain.TryAllocateFast(1, Limit, false, out pfns[i]));
+                    foreach (ulong pfn in pfns)
+                        domain.FreeFast(pfn, 1);
+                });
+                filler.Start();
+                filler.Join();
+            }
+
+            using (var barrier = new Barrier(2))
+            {
+                var other = new Thread(() =>
+                {
+                    barrier.SignalAndWait();
+                    domain.Dispose();
+                });
+                other.Start();
+                barrier.SignalAndWait();
+                domain.Dispose();
+                other.Join();
+            }
+
+            // Two fresh domains must own distinct slots: alternating between them keeps one cache in each.
+            using var a = new IovaDomain(4096, 1, new IovaDomainOptions { CpuCount = 1, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+            using var b = new IovaDomain(4096, 1, new IovaDomainOptions { CpuCount = 1, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+            for (int i = 0; i < 3; i++)
+            {
+                foreach (var d in new[] { a, b })
+                {
+                    Assert.True(d.TryAllocateFast(1, Limit, false, out ulong p));
+                    d.FreeFast(p, 1);
+                }
+            }
+
+            Assert.True(a.GetStatistics().ThreadCaches == 1 && b.GetStatistics().ThreadCaches == 1,
+                $"attempt {attempt}: a thread alternating between two domains has {a.GetStatistics().ThreadCaches} and " +
+                $"{b.GetStatistics().ThreadCaches} caches registered (expected 1 each): the domains share a slot");
+        }
+    }
+
     private delegate bool TryAllocate(ulong size, out ulong pfn);
 
     /// <summary>Allocates ranges of a few classes, frees most of them into the cache (overflowing into the depot) and keeps some.</summary>
