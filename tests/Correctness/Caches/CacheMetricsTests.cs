@@ -24,7 +24,7 @@ public sealed class CacheMetricsTests
         Assert.True(stats.TrimmedMagazines > 0);
 
         var observed = Observe();
-        int id = FindDomain(observed, stats);
+        int id = domain.MetricsId;
 
         Assert.Equal(stats.LiveRanges, observed[("fastiova.live_ranges", id, null, null)]);
         Assert.Equal(stats.TreeAllocations, observed[("fastiova.tree.allocations", id, null, null)]);
@@ -107,24 +107,5 @@ public sealed class CacheMetricsTests
         listener.Start();
         listener.RecordObservableInstruments();
         return observed;
-    }
-
-    /// <summary>
-    /// The meter tags domains with a private number; other tests' domains may be live, so find ours by its numbers,
-    /// which the traffic above makes distinctive.
-    /// </summary>
-    private static int FindDomain(Dictionary<(string Instrument, int Domain, int? SizeClass, string? Reason), long> observed, IovaStatistics stats)
-    {
-        var candidates = observed.Keys
-            .Select(key => key.Domain)
-            .Distinct()
-            .Where(id => Enumerable.Range(0, Classes).All(k =>
-                observed.GetValueOrDefault(("fastiova.cache.hits", id, k, null), -1) == stats.SizeClasses[k].Hits
-                && observed.GetValueOrDefault(("fastiova.cache.misses", id, k, null), -1) == stats.SizeClasses[k].Misses
-                && observed.GetValueOrDefault(("fastiova.depot.magazines", id, k, null), -1) == stats.SizeClasses[k].DepotMagazines)
-                && !observed.ContainsKey(("fastiova.cache.hits", id, Classes, null))
-                && observed.GetValueOrDefault(("fastiova.live_ranges", id, null, null), -1) == stats.LiveRanges)
-            .ToList();
-        return Assert.Single(candidates);
     }
 }
