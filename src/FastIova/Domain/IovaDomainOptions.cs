@@ -28,6 +28,25 @@ public sealed class IovaDomainOptions
     /// </summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Records every operation and its result in the trace format (see <see cref="Trace.TraceRecorder"/>), so that
+    /// <c>fastiova replay</c> reproduces the run. Recording serializes the domain; <see langword="null"/> (the default)
+    /// costs nothing. Requires <see cref="CpuCount"/> of at most 64.
+    /// </summary>
+    public Trace.TraceRecorder? Recorder { get; init; }
+
+    internal void Validate()
+    {
+        if (CpuCount is < 1 or > 4096)
+            throw new ArgumentOutOfRangeException("options", CpuCount, "CpuCount must be between 1 and 4096.");
+        if (SizeClasses is < 1 or > 32)
+            throw new ArgumentOutOfRangeException("options", SizeClasses, "SizeClasses must be between 1 and 32.");
+        if (MagazineSize is < 1 or > 1 << 20)
+            throw new ArgumentOutOfRangeException("options", MagazineSize, "MagazineSize must be between 1 and 2^20.");
+        if (DepotTrimInterval <= TimeSpan.Zero && DepotTrimInterval != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException("options", DepotTrimInterval, "DepotTrimInterval must be positive or Timeout.InfiniteTimeSpan.");
+    }
+
     /// <summary>Which placement search the tree uses; the linear walk is the kernel's, kept as reference and baseline.</summary>
     internal PlacementSearch Search { get; init; } = PlacementSearch.Augmented;
 }
