@@ -8,16 +8,16 @@ namespace FastIova.Tests.Concurrency.Infrastructure;
 public static class ExplorationBudget
 {
     /// <summary>Iterations for the cheap scenarios (a few operations per worker).</summary>
-    public const uint Short = 300;
+    public const uint Short = 500;
 
     /// <summary>Iterations for the scenarios whose bugs need a narrow interleaving (depot ABA, flush handshakes).</summary>
-    public const uint Deep = 600;
+    public const uint Deep = 1_000;
 
     /// <summary>Iterations for the planted-bug self tests of the harness.</summary>
     public const uint SelfTest = 500;
 
     /// <summary>Scheduling steps per iteration before Coyote cuts it short; the scenarios need far fewer.</summary>
-    public const uint MaxSteps = 20_000;
+    public const uint MaxSteps = 1_000;
 
     /// <summary>The multiplier from <c>FASTIOVA_COYOTE_SCALE</c> (default 1; 0.1 for a quick look, 10 for a soak).</summary>
     public static double Scale { get; } =

@@ -9,6 +9,8 @@ namespace FastIova.Tests.Concurrency.Infrastructure;
 /// <param name="ReproducibleTrace">The trace that replays the bug, when one was found.</param>
 /// <param name="UncontrolledInvocations">Calls Coyote saw but did not control: each is a hole in the exploration.</param>
 /// <param name="Elapsed">Wall time of the run.</param>
+/// <param name="MaxSteps">The most scheduling steps any iteration took (fair and unfair strategies count apart).</param>
+/// <param name="AverageSteps">Scheduling steps per iteration, on average.</param>
 public sealed record ExplorationResult(
     string Scenario,
     ExplorationStrategy? Strategy,
@@ -17,7 +19,9 @@ public sealed record ExplorationResult(
     IReadOnlyList<string> BugReports,
     string? ReproducibleTrace,
     IReadOnlyList<string> UncontrolledInvocations,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed,
+    int MaxSteps,
+    double AverageSteps)
 {
     /// <summary>Whether Coyote reported a bug.</summary>
     public bool BugFound => BugReports.Count > 0;

@@ -53,7 +53,7 @@ public static class SystematicExplorer
         configuration = strategy switch
         {
             ExplorationStrategy.Random => configuration.WithRandomStrategy(),
-            ExplorationStrategy.Prioritization => configuration.WithPrioritizationStrategy(isFair: false, priorityChangeBound: 10),
+            ExplorationStrategy.Prioritization => configuration.WithPrioritizationStrategy(isFair: true, priorityChangeBound: 10),
             ExplorationStrategy.Probabilistic => configuration.WithProbabilisticStrategy(probabilityLevel: 3),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy."),
         };
@@ -99,7 +99,9 @@ public static class SystematicExplorer
             bugs,
             bugs.Count > 0 ? engine.ReproducibleTrace : null,
             report.UncontrolledInvocations.ToList(),
-            stopwatch.Elapsed);
+            stopwatch.Elapsed,
+            Math.Max(report.MaxExploredFairSteps, report.MaxExploredUnfairSteps),
+            iterationsRun == 0 ? 0 : (double)(report.TotalExploredFairSteps + report.TotalExploredUnfairSteps) / iterationsRun);
     }
 
     // One line per run, read by mutations.sh (found.tsv) and by whoever sizes the budget (explored.tsv).
@@ -115,6 +117,8 @@ public static class SystematicExplorer
                 result.Seed.ToString(CultureInfo.InvariantCulture),
                 result.Iterations.ToString(CultureInfo.InvariantCulture),
                 result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
-                firstLine) + Environment.NewLine);
+                firstLine,
+                result.MaxSteps.ToString(CultureInfo.InvariantCulture),
+                result.AverageSteps.ToString("F0", CultureInfo.InvariantCulture)) + Environment.NewLine);
     }
 }

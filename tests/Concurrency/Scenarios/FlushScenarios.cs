@@ -24,13 +24,15 @@ internal static class FlushScenarios
 
     private static async Task ExplicitRacingOwnersAsync()
     {
-        using IovaDomain domain = SmallDomain.Create();
+        // One-pfn magazines: nearly every free and allocation moves a magazine to or from the depot, inside the
+        // owner's side of the handshake, which is where a flush that does not wait would collide with it.
+        using IovaDomain domain = SmallDomain.Create(cpuCount: 1, magazineSize: 1, sizeClasses: 2);
         var ledger = new OwnershipLedger();
         var mailbox = new Mailbox();
         Task[] workers =
         [
             Task.Run(() => FastPathScenarios.TradeRanges(FastPathEndpoint.Thread(domain, ledger, "A"), mailbox, [1, 1, 2, 1])),
-            Task.Run(() => FastPathScenarios.Churn(FastPathEndpoint.Thread(domain, ledger, "B"), size: 1, count: 3)),
+            Task.Run(() => FastPathScenarios.Churn(FastPathEndpoint.Thread(domain, ledger, "B"), size: 1, count: 4)),
             Task.Run(() =>
             {
                 domain.FlushCaches();

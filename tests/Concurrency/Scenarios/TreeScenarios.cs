@@ -13,6 +13,13 @@ internal static class TreeScenarios
     /// <summary>Reserve above the allocators' limit while they allocate and free below it.</summary>
     public static readonly Scenario ReserveRacingAllocate = new("Tree.ReserveRacingAllocate", ReserveRacingAllocateAsync);
 
+    /// <summary>
+    /// Two workers allocate and free through the tree with every plain memory access a scheduling point, so that tree
+    /// code run outside the tree lock interleaves at field granularity (without it, lock-free stretches of plain code
+    /// run atomically under Coyote).
+    /// </summary>
+    public static readonly Scenario AllocateFreeRaceChecked = new("Tree.AllocateFreeRaceChecked", AllocateFreeRaceCheckedAsync, MemoryRaceChecking: true);
+
     // Reserved ranges lie above this limit: reserve_iova merges with overlapping ranges, so keeping them apart keeps
     // the expected tree exact.
     private const ulong AllocationLimit = 127;
@@ -26,6 +33,19 @@ internal static class TreeScenarios
             Task.Run(() => Allocate(domain, ledger, "A", [1, 3, 2], sizeAligned: false)),
             Task.Run(() => Allocate(domain, ledger, "B", [2, 4, 1], sizeAligned: true)),
             Task.Run(() => Allocate(domain, ledger, "C", [5, 1, 8], sizeAligned: true)),
+        ];
+        await Task.WhenAll(workers);
+        DomainAudit.AssertNothingLost(domain, ledger);
+    }
+
+    private static async Task AllocateFreeRaceCheckedAsync()
+    {
+        using IovaDomain domain = SmallDomain.Create(cpuCount: 1, magazineSize: 1, sizeClasses: 1);
+        var ledger = new OwnershipLedger();
+        Task[] workers =
+        [
+            Task.Run(() => FastPathScenarios.Churn(FastPathEndpoint.Thread(domain, ledger, "A"), size: 2, count: 2)),
+            Task.Run(() => Allocate(domain, ledger, "B", [1, 2], sizeAligned: true)),
         ];
         await Task.WhenAll(workers);
         DomainAudit.AssertNothingLost(domain, ledger);

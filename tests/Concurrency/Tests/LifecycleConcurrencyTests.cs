@@ -19,6 +19,11 @@ public sealed class LifecycleConcurrencyTests
 
     [Theory]
     [AllStrategies]
+    public void ReclaimDeadThreadCachesRacingFlush_ReturnsEveryRangeOnce(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(ReclamationScenarios.ReclaimRacingFlush, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
     public void SimulatedCpuSharedByThreads_LosesNothing(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(SimulatedCpuScenarios.SharedByThreads, strategy, ExplorationBudget.Short);
 

@@ -16,4 +16,9 @@ public sealed class TreeConcurrencyTests
     [AllStrategies]
     public void ReserveRacingAllocate_KeepsReservesAndAllocationsApart(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(TreeScenarios.ReserveRacingAllocate, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
+    public void AllocateFree_WithMemoryRaceChecking_KeepsTheTreeWhole(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(TreeScenarios.AllocateFreeRaceChecked, strategy, ExplorationBudget.Short);
 }
