@@ -155,12 +155,12 @@ while read -r name; do
       printf '%s\tSURVIVED\t%ss\n' "$name" "$secs" >>"$summary" ;;
     *)
       if [[ -s "$work/$name.found.tsv" ]]; then
-        # scenario, strategy, seed, iteration, seconds, first line of the bug
-        while IFS=$'\t' read -r scenario strategy seed iteration took bug; do
-          echo "   caught by $scenario/$strategy at iteration $iteration (${took}s, seed $seed): $bug"
+        # scenario, strategy, seed, iteration, seconds, first line of the bug, max steps, mean steps
+        while IFS=$'\t' read -r scenario strategy seed iteration took bug maxsteps meansteps; do
+          echo "   caught by $scenario/$strategy at iteration $iteration (${took}s, seed $seed, ~${meansteps} steps/iteration): $bug"
         done <"$work/$name.found.tsv"
         best="$(sort -t$'\t' -k4,4n "$work/$name.found.tsv" | head -1 | cut -f1,2,4 | tr '\t' ' ')"
-        printf '%s\tCAUGHT\t%s tests; fastest: %s (iteration)\t%ss\n' "$name" "$(wc -l <"$work/$name.found.tsv")" "$best" "$secs" >>"$summary"
+        printf '%s\tCAUGHT\tby %s tests; first: %s\t%ss\n' "$name" "$(wc -l <"$work/$name.found.tsv")" "$best" "$secs" >>"$summary"
       else
         # Failed, but not through a Coyote bug report: show what failed.
         echo "   tests failed ($result) without a Coyote bug report:"
