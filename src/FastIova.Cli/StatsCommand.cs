@@ -49,7 +49,8 @@ internal sealed class StatsCommand : Command
         {
             var domains = inspector.AllDomains();
             var console = AnsiConsoles.Create(output, AnsiConsoles.IsOutputTerminal(output));
-            console.WriteLine($"{file}: {inspector.Operations} ops replayed, {inspector.Mismatches} mismatches, {domains.Count} domain(s)");
+            // Plain, so that a long path is not wrapped at the console's width.
+            output.WriteLine($"{file}: {inspector.Operations} ops replayed, {inspector.Mismatches} mismatches, {domains.Count} domain(s)");
             if (domains.Count > 1)
             {
                 console.Write(DomainsTable(domains));
