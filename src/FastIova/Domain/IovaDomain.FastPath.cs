@@ -130,10 +130,10 @@ public sealed partial class IovaDomain
             {
                 LiveRanges = _allocator.Tree.Count,
                 LivePfns = _allocator.LivePfns,
-                TreeAllocations = _treeAllocations,
-                FailuresExhausted = _failuresExhausted,
-                Failures32BitHint = _failures32BitHint,
-                TreeFrees = _treeFrees,
+                TreeAllocations = _allocator.Allocations,
+                FailuresExhausted = _allocator.ExhaustedFailures,
+                Failures32BitHint = _allocator.Dma32HintFailures,
+                TreeFrees = _allocator.Removals,
                 FastFailures = Interlocked.Read(ref _fastFailures),
                 SizeClasses = classes,
                 Flushes = _caches.Flushes,
@@ -235,8 +235,7 @@ public sealed partial class IovaDomain
         try
         {
             ThrowIfDisposed();
-            if (_allocator.Free(pfn))
-                _treeFrees++;
+            _allocator.Free(pfn);
         }
         finally
         {

@@ -27,12 +27,6 @@ public sealed partial class IovaDomain : IDisposable
     private TreeLock _treeLock;
     private volatile bool _disposed;
 
-    // Tree counters: written only under the tree lock.
-    private long _treeAllocations;
-    private long _failuresExhausted;
-    private long _failures32BitHint;
-    private long _treeFrees;
-
     /// <summary>Creates a domain, as the kernel's <c>init_iova_domain</c> (and <c>iova_domain_init_rcaches</c>).</summary>
     /// <param name="granule">Bytes per pfn: a power of two from 1 to 2^32.</param>
     /// <param name="startPfn">The lowest pfn that allocations may hand out.</param>
@@ -61,7 +55,7 @@ public sealed partial class IovaDomain : IDisposable
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
         _recorder = _options.Recorder;
         _recorder?.Domain(granule, startPfn, _options.CpuCount);
-        IovaMetrics.Register(this);
+        MetricsId = IovaMetrics.Register(this);
     }
 
     /// <summary>Bytes per pfn.</summary>
@@ -130,7 +124,7 @@ public sealed partial class IovaDomain : IDisposable
         try
         {
             ThrowIfDisposed();
-            bool ok = AllocateLocked(size, limitPfn, sizeAligned, out int node);
+            bool ok = _allocator.TryAllocate(size, limitPfn, sizeAligned, out int node) == AllocationFailure.None;
             range = ok ? _allocator.Tree.Range(node) : default;
             return ok;
         }
@@ -174,10 +168,7 @@ public sealed partial class IovaDomain : IDisposable
             ThrowIfDisposed();
             if (_options.Checked)
                 _caches.Checker!.VerifyTreeFree(_allocator.Tree, pfn);
-            if (!_allocator.Free(pfn))
-                return false;
-            _treeFrees++;
-            return true;
+            return _allocator.Free(pfn);
         }
         finally
         {
@@ -306,6 +297,21 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
+    /// <summary>The value of the <c>domain</c> tag on this domain's measurements.</summary>
+    internal int MetricsId { get; }
+
+    /// <summary>Ranges in the tree without the disposed check, so tests can see what Dispose left behind.</summary>
+    internal int TreeCountIgnoringDisposal
+    {
+        get
+        {
+            _treeLock.Enter();
+            int count = _allocator.Tree.Count;
+            _treeLock.Exit();
+            return count;
+        }
+    }
+
     /// <summary>Bytes held by the tree's node storage.</summary>
     internal long TreeStorageBytes => _allocator.Tree.StorageBytes;
 
@@ -330,23 +336,6 @@ public sealed partial class IovaDomain : IDisposable
 
     // ---- Tree access for the cache layer (all under the tree lock) ------------------------------------------------
 
-    /// <summary>Allocates under the tree lock, counting the outcome. Caller holds the lock.</summary>
-    private bool AllocateLocked(ulong size, ulong limitPfn, bool sizeAligned, out int node)
-    {
-        switch (_allocator.TryAllocate(size, limitPfn, sizeAligned, out node))
-        {
-            case AllocationFailure.None:
-                _treeAllocations++;
-                return true;
-            case AllocationFailure.Dma32Hint:
-                _failures32BitHint++;
-                return false;
-            default:
-                _failuresExhausted++;
-                return false;
-        }
-    }
-
     /// <summary>The fast path's tree allocation: always size-aligned, as <c>alloc_iova_fast</c> asks.</summary>
     private bool TryAllocateForCache(ulong size, ulong limitPfn, out ulong pfn)
     {
@@ -354,7 +343,7 @@ public sealed partial class IovaDomain : IDisposable
         try
         {
             ThrowIfDisposed();
-            bool ok = AllocateLocked(size, limitPfn, sizeAligned: true, out int node);
+            bool ok = _allocator.TryAllocate(size, limitPfn, sizeAligned: true, out int node) == AllocationFailure.None;
             pfn = ok ? _allocator.Tree.Lo(node) : 0;
             return ok;
         }
@@ -376,8 +365,7 @@ public sealed partial class IovaDomain : IDisposable
             {
                 _caches.Checker?.LeaveCache(pfn);
                 // The kernel WARNs and skips a pfn it cannot find; so do we (it can only come from a caller's double free).
-                if (_allocator.Free(pfn))
-                    _treeFrees++;
+                _allocator.Free(pfn);
             }
         }
         finally
