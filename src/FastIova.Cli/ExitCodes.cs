@@ -21,6 +21,11 @@ internal static class ExitCodes
     public const string ReplayDescription =
         "Exit codes: 0 = every result matches; 1 = mismatches (or an invalid command line); 2 = a malformed or unreadable trace.";
 
+    /// <summary>The exit codes of <c>stats</c> and <c>map</c>.</summary>
+    public const string InspectDescription =
+        "Exit codes: 0 = success; 1 = the replay disagreed with a recorded result (the figures are still printed), or an invalid command line; " +
+        "2 = a malformed or unreadable trace, or one with no 'domain' line.";
+
     /// <summary>The exit codes of <c>demo</c>.</summary>
     public const string DemoDescription = "Exit codes: 0 = success; 1 = an invalid command line.";
 }

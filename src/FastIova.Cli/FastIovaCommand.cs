@@ -11,5 +11,7 @@ internal sealed class FastIovaCommand : RootCommand
     {
         Add(new ReplayCommand());
         Add(new DemoCommand());
+        Add(new StatsCommand());
+        Add(new MapCommand());
     }
 }

@@ -50,7 +50,10 @@ internal sealed class ReplayCommand : Command
             TraceReplayResult result;
             try
             {
-                result = TraceReplayer.ReplayFile(file, shown);
+                // A progress bar on a terminal's stderr for long files; never when redirected (CI, tests).
+                result = ReplayProgress.ShouldShow(file, error)
+                    ? ReplayProgress.Replay(file, shown, Inspection.AnsiConsoles.Create(error, terminal: true))
+                    : TraceReplayer.ReplayFile(file, shown);
             }
             catch (TraceFormatException e)
             {

@@ -33,18 +33,36 @@ public sealed class TraceReader : IDisposable
     public static TraceReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Stream stream = File.OpenRead(path);
+        return Open(File.OpenRead(path), path);
+    }
+
+    /// <summary>
+    /// Reads a trace from a seekable stream, plain or gzip-compressed (recognised by its magic bytes); the reader owns
+    /// the stream. Lets a caller wrap the file, for example to follow how far the reading has got.
+    /// </summary>
+    /// <param name="stream">A readable, seekable stream positioned at the start of the trace.</param>
+    /// <param name="sourceName">A name for messages (usually the file path), or null.</param>
+    /// <exception cref="ArgumentException">The stream cannot seek.</exception>
+    public static TraceReader Open(Stream stream, string? sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         try
         {
+            if (!stream.CanSeek)
+            {
+                throw new ArgumentException("The stream must be seekable (the gzip check reads its first two bytes).", nameof(stream));
+            }
+
+            long start = stream.Position;
             Span<byte> magic = stackalloc byte[2];
             int read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
-            stream.Position = 0;
+            stream.Position = start;
             if (read == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             {
                 stream = new GZipStream(stream, CompressionMode.Decompress);
             }
 
-            return new TraceReader(new StreamReader(stream), path, ownsReader: true);
+            return new TraceReader(new StreamReader(stream), sourceName, ownsReader: true);
         }
         catch
         {

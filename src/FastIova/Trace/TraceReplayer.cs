@@ -100,9 +100,9 @@ public sealed class TraceReplayer : IDisposable
                 return domain.Find(operation[0]) is { } found ? TraceResult.Range(found) : TraceResult.None;
             case TraceOpCode.Reserve:
                 // reserve_iova fails only for a pfn beyond the address space of the granule.
-                return operation[1] > domain.MaxPfn
-                    ? TraceResult.Fail
-                    : TraceResult.Range(domain.Reserve(operation[0], operation[1]));
+                return domain.TryReserve(operation[0], operation[1], out var reserved)
+                    ? TraceResult.Range(reserved)
+                    : TraceResult.Fail;
             case TraceOpCode.Cpu:
                 _cpu = domain.Cpu((int)operation[0]);
                 return TraceResult.Ok;
