@@ -54,7 +54,7 @@ public sealed partial class IovaDomain : IDisposable
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
         _recorder = _options.Recorder;
-        _recorder?.Domain(granule, startPfn, _options.CpuCount);
+        _recorder?.Domain(granule, startPfn, _options);
         MetricsId = IovaMetrics.Register(this);
     }
 

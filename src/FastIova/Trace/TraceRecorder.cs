@@ -15,6 +15,9 @@ namespace FastIova.Trace;
 /// </remarks>
 public sealed class TraceRecorder : IDisposable
 {
+    private const int KernelMagazineSize = 127;
+    private const int KernelSizeClasses = 6;
+
     private readonly TraceWriter _writer;
     private int _currentCpu;
 
@@ -53,10 +56,18 @@ public sealed class TraceRecorder : IDisposable
             _writer.Dispose();
     }
 
-    internal void Domain(ulong granule, ulong startPfn, int cpuCount)
+    /// <summary>
+    /// Writes the <c>domain</c> line. The format carries only the granule, the start pfn and the CPU count, so a domain
+    /// whose caches differ from the kernel's (127-pfn magazines, 6 size classes) would record a trace that replays
+    /// differently: refused.
+    /// </summary>
+    internal void Domain(ulong granule, ulong startPfn, IovaDomainOptions options)
     {
+        int cpuCount = options.CpuCount;
         if (cpuCount > TraceSyntax.RecordedCpuCount)
             throw new ArgumentOutOfRangeException("options", cpuCount, $"A recorded domain can have at most {TraceSyntax.RecordedCpuCount} CPUs (the trace format's limit).");
+        if (options.MagazineSize != KernelMagazineSize || options.SizeClasses != KernelSizeClasses)
+            throw new ArgumentOutOfRangeException("options", $"A recorded domain must use the kernel's caches ({KernelMagazineSize}-pfn magazines, {KernelSizeClasses} size classes): the trace format cannot say otherwise.");
         lock (Gate)
         {
             _currentCpu = 0;
