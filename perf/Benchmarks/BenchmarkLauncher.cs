@@ -30,9 +30,13 @@ internal static class BenchmarkLauncher
             return [];
         }
 
+        // The artifacts folder is fresh for this run: every full export in it belongs to it.
         return [.. summaries
-            .Select(s => Path.Combine(s.ResultsDirectoryPath, $"{s.Title}-report-full.json"))
-            .Where(File.Exists)];
+            .Select(s => s.ResultsDirectoryPath)
+            .Distinct(StringComparer.Ordinal)
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*-report-full.json"))
+            .Order(StringComparer.Ordinal)];
     }
 
     private static BenchmarkSwitcher Switcher() => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkLauncher).Assembly);

@@ -15,6 +15,12 @@ namespace FastIova.Perf.Gate;
 /// </summary>
 internal static class RegressionGate
 {
+    /// <summary>
+    /// Fewest iterations per side the test may judge: with 4 against 4 the smallest one-sided Mann-Whitney p-value is
+    /// 1/70, above the default alpha of 0.01, so a short job (3 iterations) can never show a regression.
+    /// </summary>
+    public const int MinSamples = 5;
+
     /// <summary>The verdict for one benchmark.</summary>
     public enum Verdict
     {
@@ -27,7 +33,7 @@ internal static class RegressionGate
         /// <summary>No difference beyond the threshold that the test can show.</summary>
         Same,
 
-        /// <summary>Too few samples for the test (BenchmarkDotNet's short job gives 3).</summary>
+        /// <summary>Too few samples for the test (fewer than <see cref="MinSamples"/>; BenchmarkDotNet's short job gives 3).</summary>
         Unknown,
 
         /// <summary>Not in the baseline.</summary>
@@ -52,6 +58,12 @@ internal static class RegressionGate
             if (!baseline.TryGetValue(name, out double[]? baseTimes))
             {
                 verdict = Verdict.New;
+            }
+            else if (times.Length < MinSamples || baseTimes.Length < MinSamples)
+            {
+                verdict = Verdict.Unknown;
+                baseMean = Format(baseTimes.Average());
+                ratio = (times.Average() / baseTimes.Average()).ToString("F3", CultureInfo.InvariantCulture);
             }
             else
             {
