@@ -1,66 +1,343 @@
+using System.Numerics;
+using FastIova.Caches;
+using FastIova.Locking;
+using FastIova.Tree;
+
 namespace FastIova;
 
-// TEMPORARY API CONTRACT: bodies are being implemented; signatures are final.
-/// <summary>An IOVA domain (API contract; implementation in progress).</summary>
-public sealed class IovaDomain : IDisposable
+/// <summary>
+/// An IOVA domain: the Linux kernel's <c>struct iova_domain</c> (<c>drivers/iommu/iova.c</c>) as a .NET object. It
+/// hands out ranges of page frame numbers (pfns, in units of the granule) top-down below a caller's limit, exactly
+/// where the kernel would, but finds them in O(log n). In front of the tree sit range caches for sizes up to
+/// <c>2^(SizeClasses-1)</c> pfns: one per thread (<see cref="TryAllocateFast"/>) and one per simulated CPU
+/// (<see cref="Cpu"/>), backed by a shared lock-free depot.
+/// </summary>
+/// <remarks>
+/// Every member is safe to call from any thread. Tree operations serialize on one spin lock; cache hits take no lock.
+/// Granules above 4096 bytes (for example 64 KiB pages) are allowed: the 32-bit boundary pfn is always
+/// <c>2^(32 - log2 granule)</c>, and the kernel's rules do not depend on the page size otherwise.
+/// Bad arguments throw an <see cref="ArgumentException"/> naming the argument and leave the domain untouched.
+/// </remarks>
+public sealed partial class IovaDomain : IDisposable
 {
-    /// <summary>Creates a domain.</summary>
-    public IovaDomain(ulong granule, ulong startPfn, IovaDomainOptions? options = null) => throw new NotImplementedException();
-    /// <summary>Granule in bytes (power of two).</summary>
-    public ulong Granule => throw new NotImplementedException();
-    /// <summary>Lowest pfn allocations may use.</summary>
-    public ulong StartPfn => throw new NotImplementedException();
-    /// <summary>First pfn at or above 4 GiB: 2^(32 - log2 granule).</summary>
-    public ulong Dma32Pfn => throw new NotImplementedException();
-    /// <summary>Highest pfn any argument may name.</summary>
-    public ulong MaxPfn => throw new NotImplementedException();
-    /// <summary>Number of simulated CPUs.</summary>
-    public int CpuCount => throw new NotImplementedException();
-    /// <summary>Ranges in the tree (anchor excluded, cached ranges included).</summary>
-    public int Count => throw new NotImplementedException();
-    /// <summary>alloc_iova.</summary>
-    public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range) => throw new NotImplementedException();
-    /// <summary>alloc_iova, throwing IovaExhaustedException on failure.</summary>
-    public IovaRange Allocate(ulong size, ulong limitPfn, bool sizeAligned = false) => throw new NotImplementedException();
-    /// <summary>free_iova of the range containing pfn; false if none.</summary>
-    public bool Free(ulong pfn) => throw new NotImplementedException();
-    /// <summary>find_iova.</summary>
-    public IovaRange? Find(ulong pfn) => throw new NotImplementedException();
-    /// <summary>reserve_iova.</summary>
-    public IovaRange Reserve(ulong pfnLo, ulong pfnHi) => throw new NotImplementedException();
-    /// <summary>Address-ordered snapshot of the live ranges.</summary>
-    public IovaRange[] GetRanges() => throw new NotImplementedException();
-    /// <summary>alloc_iova_fast through the calling thread's cache.</summary>
-    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) => throw new NotImplementedException();
-    /// <summary>free_iova_fast through the calling thread's cache.</summary>
-    public void FreeFast(ulong pfn, ulong size) => throw new NotImplementedException();
-    /// <summary>The simulated CPU <paramref name="index"/> (0..CpuCount-1).</summary>
-    public SimulatedCpu Cpu(int index) => throw new NotImplementedException();
-    /// <summary>free_cpu_cached_iovas for every CPU and thread cache, then free_global_cached_iovas.</summary>
-    public void FlushCaches() => throw new NotImplementedException();
-    /// <summary>free_global_cached_iovas: frees every magazine in the depots.</summary>
-    public void FlushDepot() => throw new NotImplementedException();
-    /// <summary>One run of the kernel's depot trim work.</summary>
-    public void TrimDepot() => throw new NotImplementedException();
-    /// <summary>A snapshot of counters.</summary>
-    public IovaStatistics GetStatistics() => throw new NotImplementedException();
-    /// <summary>Validates every tree invariant; throws InvalidOperationException naming the broken one.</summary>
-    internal void CheckInvariants() => throw new NotImplementedException();
-    /// <inheritdoc />
-    public void Dispose() => throw new NotImplementedException();
-}
+    private readonly IovaAllocator _allocator;
+    private readonly IovaDomainOptions _options;
+    private TreeLock _treeLock;
+    private volatile bool _disposed;
 
-/// <summary>A simulated CPU's range caches (API contract).</summary>
-public sealed class SimulatedCpu
-{
-    private SimulatedCpu() { }
-    /// <summary>The CPU index.</summary>
-    public int Index => throw new NotImplementedException();
-    /// <summary>alloc_iova_fast on this CPU.</summary>
-    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) => throw new NotImplementedException();
-    /// <summary>free_iova_fast on this CPU.</summary>
-    public void FreeFast(ulong pfn, ulong size) => throw new NotImplementedException();
-    /// <summary>free_cpu_cached_iovas for this CPU.</summary>
-    public void Flush() => throw new NotImplementedException();
-}
+    // Tree counters: written only under the tree lock.
+    private long _treeAllocations;
+    private long _failuresExhausted;
+    private long _failures32BitHint;
+    private long _treeFrees;
 
+    /// <summary>Creates a domain, as the kernel's <c>init_iova_domain</c> (and <c>iova_domain_init_rcaches</c>).</summary>
+    /// <param name="granule">Bytes per pfn: a power of two from 1 to 2^32.</param>
+    /// <param name="startPfn">The lowest pfn that allocations may hand out.</param>
+    /// <param name="options">Cache and checking settings; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException"><paramref name="granule"/> is not a power of two in range, or
+    /// <paramref name="startPfn"/> lies beyond the address width, or an option is out of range.</exception>
+    public IovaDomain(ulong granule, ulong startPfn, IovaDomainOptions? options = null)
+    {
+        if (granule == 0 || !BitOperations.IsPow2(granule) || granule > 1UL << 32)
+            throw new ArgumentException($"Granule must be a power of two between 1 and 2^32 bytes, not {granule}.", nameof(granule));
+        int shift = BitOperations.Log2(granule);
+        MaxPfn = IovaTree.AnchorPfn - 1;
+        MaxReservePfn = Math.Min(ulong.MaxValue >> shift, MaxPfn);
+        if (startPfn > MaxPfn)
+            throw new ArgumentOutOfRangeException(nameof(startPfn), startPfn, $"Start pfn must be at most {MaxPfn}.");
+
+        _options = options ?? new IovaDomainOptions();
+        _options.Validate();
+        Granule = granule;
+        StartPfn = startPfn;
+        Dma32Pfn = 1UL << (32 - shift);
+        _allocator = new IovaAllocator(startPfn, Dma32Pfn, _options.Search);
+        _caches = new RangeCaches(this, _options);
+        _cpus = new SimulatedCpu[_options.CpuCount];
+        for (int i = 0; i < _cpus.Length; i++)
+            _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
+        IovaMetrics.Register(this);
+    }
+
+    /// <summary>Bytes per pfn.</summary>
+    public ulong Granule { get; }
+
+    /// <summary>The lowest pfn that allocations may hand out.</summary>
+    public ulong StartPfn { get; }
+
+    /// <summary>The first pfn at or above 4 GiB, <c>2^(32 - log2 granule)</c>; limits below it are "32-bit".</summary>
+    public ulong Dma32Pfn { get; }
+
+    /// <summary>
+    /// The highest pfn any argument may name: <c>2^64 - 2</c>, just below the anchor. Like the kernel, the domain does not
+    /// tie limits to the granule's byte-address width; only <see cref="Reserve"/> does (see <see cref="MaxReservePfn"/>).
+    /// </summary>
+    public ulong MaxPfn { get; }
+
+    /// <summary>
+    /// The highest pfn <see cref="Reserve"/> accepts: <c>(2^64 - 1) &gt;&gt; log2(granule)</c>, the last pfn whose byte
+    /// address fits in 64 bits (the kernel's <c>reserve_iova</c> refuses "nonsensical" pfns beyond it).
+    /// </summary>
+    public ulong MaxReservePfn { get; }
+
+    /// <summary>Ranges in the tree, anchor excluded. Ranges parked in caches stay allocated and count.</summary>
+    public int Count
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _allocator.Tree.Count;
+        }
+    }
+
+    /// <summary>
+    /// <c>alloc_iova</c>: allocates <paramref name="size"/> pfns at or above <see cref="StartPfn"/> and at or below
+    /// <paramref name="limitPfn"/>, at the address the kernel would choose.
+    /// </summary>
+    /// <param name="size">Pfns to allocate, at least 1.</param>
+    /// <param name="limitPfn">The highest pfn the range may use (inclusive), at least <see cref="StartPfn"/>.</param>
+    /// <param name="sizeAligned">Align the start to the smallest power of two at or above <paramref name="size"/>.</param>
+    /// <param name="range">The allocated range, or <c>default</c> on failure.</param>
+    /// <returns>Whether a range was allocated.</returns>
+    public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
+    {
+        ValidateAllocation(size, limitPfn);
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            bool ok = AllocateLocked(size, limitPfn, sizeAligned, out int node);
+            range = ok ? _allocator.Tree.Range(node) : default;
+            return ok;
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>As <see cref="TryAllocate"/>, throwing when nothing fits.</summary>
+    /// <param name="size">Pfns to allocate, at least 1.</param>
+    /// <param name="limitPfn">The highest pfn the range may use (inclusive).</param>
+    /// <param name="sizeAligned">Align the start to the smallest power of two at or above <paramref name="size"/>.</param>
+    /// <returns>The allocated range.</returns>
+    /// <exception cref="IovaExhaustedException">No block fits.</exception>
+    public IovaRange Allocate(ulong size, ulong limitPfn, bool sizeAligned = false) =>
+        TryAllocate(size, limitPfn, sizeAligned, out var range) ? range : throw new IovaExhaustedException(size, limitPfn);
+
+    /// <summary><c>free_iova</c>: frees the range containing <paramref name="pfn"/> (any pfn inside it).</summary>
+    /// <param name="pfn">A pfn of the range to free.</param>
+    /// <returns><see langword="false"/> if no range contains <paramref name="pfn"/> (nothing changes).</returns>
+    /// <exception cref="InvalidOperationException">Checked mode, and the range sits in a cache.</exception>
+    public bool Free(ulong pfn)
+    {
+        ValidatePfn(pfn, nameof(pfn));
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            if (_options.Checked)
+                _caches.Checker!.VerifyTreeFree(_allocator.Tree, pfn);
+            if (!_allocator.Free(pfn))
+                return false;
+            _treeFrees++;
+            return true;
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary><c>find_iova</c>: the range containing <paramref name="pfn"/>, cached ranges included.</summary>
+    /// <param name="pfn">Any pfn.</param>
+    /// <returns>The range, or <see langword="null"/>.</returns>
+    public IovaRange? Find(ulong pfn)
+    {
+        ValidatePfn(pfn, nameof(pfn));
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            int node = _allocator.Tree.FindContaining(pfn);
+            return node == IovaTree.Nil ? null : _allocator.Tree.Range(node);
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>
+    /// <c>reserve_iova</c>: marks <c>[pfnLo, pfnHi]</c> as used, merging with overlapping ranges the kernel's way
+    /// (overlapped ranges are extended downwards in place; the uncovered remainder becomes a new range).
+    /// </summary>
+    /// <param name="pfnLo">First pfn to reserve.</param>
+    /// <param name="pfnHi">Last pfn to reserve (inclusive), at least <paramref name="pfnLo"/>.</param>
+    /// <returns>The range the kernel returns: the one containing the request's remainder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A pfn beyond <see cref="MaxReservePfn"/>, or
+    /// <paramref name="pfnHi"/> below <paramref name="pfnLo"/>.</exception>
+    public IovaRange Reserve(ulong pfnLo, ulong pfnHi)
+    {
+        if (pfnLo > MaxReservePfn)
+            throw new ArgumentOutOfRangeException(nameof(pfnLo), pfnLo, $"Pfn must be at most {MaxReservePfn} (64-bit byte addresses).");
+        if (pfnHi > MaxReservePfn)
+            throw new ArgumentOutOfRangeException(nameof(pfnHi), pfnHi, $"Pfn must be at most {MaxReservePfn} (64-bit byte addresses).");
+        TryReserve(pfnLo, pfnHi, out var range);
+        return range;
+    }
+
+    /// <summary>
+    /// As <see cref="Reserve"/>, but returns <see langword="false"/> (changing nothing) where the kernel's
+    /// <c>reserve_iova</c> returns NULL: a pfn beyond <see cref="MaxReservePfn"/>.
+    /// </summary>
+    /// <param name="pfnLo">First pfn to reserve.</param>
+    /// <param name="pfnHi">Last pfn to reserve (inclusive), at least <paramref name="pfnLo"/>.</param>
+    /// <param name="range">The range the kernel returns, or <c>default</c>.</param>
+    /// <returns>Whether the range was reserved.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pfnHi"/> is below <paramref name="pfnLo"/>.</exception>
+    public bool TryReserve(ulong pfnLo, ulong pfnHi, out IovaRange range)
+    {
+        if (pfnLo > pfnHi)
+            throw new ArgumentOutOfRangeException(nameof(pfnHi), pfnHi, $"Must be at least pfnLo ({pfnLo}).");
+        range = default;
+        if (pfnHi > MaxReservePfn)
+            return false;
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            range = _allocator.Tree.Range(_allocator.Reserve(pfnLo, pfnHi));
+            return true;
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>An address-ordered snapshot of the ranges in the tree (cached ranges included, anchor excluded).</summary>
+    /// <returns>A new array.</returns>
+    public IovaRange[] GetRanges()
+    {
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            return _allocator.Tree.ToArray();
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>Validates every tree invariant; throws <see cref="InvalidOperationException"/> naming the broken one.</summary>
+    internal void CheckInvariants()
+    {
+        _treeLock.Enter();
+        try
+        {
+            _allocator.CheckInvariants();
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>Bytes held by the tree's node storage.</summary>
+    internal long TreeStorageBytes => _allocator.Tree.StorageBytes;
+
+    /// <summary>
+    /// Flushes every cache back to the tree and makes the domain unusable: later calls throw
+    /// <see cref="ObjectDisposedException"/>. Calls racing Dispose either complete or throw that exception.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _caches.Seal();
+        _treeLock.Enter();
+        _disposed = true;
+        _treeLock.Exit();
+        IovaMetrics.Unregister(this);
+    }
+
+    // ---- Tree access for the cache layer (all under the tree lock) ------------------------------------------------
+
+    /// <summary>Allocates under the tree lock, counting the outcome. Caller holds the lock.</summary>
+    private bool AllocateLocked(ulong size, ulong limitPfn, bool sizeAligned, out int node)
+    {
+        switch (_allocator.TryAllocate(size, limitPfn, sizeAligned, out node))
+        {
+            case AllocationFailure.None:
+                _treeAllocations++;
+                return true;
+            case AllocationFailure.Dma32Hint:
+                _failures32BitHint++;
+                return false;
+            default:
+                _failuresExhausted++;
+                return false;
+        }
+    }
+
+    /// <summary>The fast path's tree allocation: always size-aligned, as <c>alloc_iova_fast</c> asks.</summary>
+    private bool TryAllocateForCache(ulong size, ulong limitPfn, out ulong pfn)
+    {
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            bool ok = AllocateLocked(size, limitPfn, sizeAligned: true, out int node);
+            pfn = ok ? _allocator.Tree.Lo(node) : 0;
+            return ok;
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    /// <summary>Frees cached pfns in order, under one acquisition of the tree lock (the kernel's magazine free).</summary>
+    internal void FreeCachedToTree(ReadOnlySpan<ulong> pfns)
+    {
+        if (pfns.IsEmpty)
+            return;
+        _treeLock.Enter();
+        try
+        {
+            foreach (ulong pfn in pfns)
+            {
+                _caches.Checker?.LeaveCache(pfn);
+                // The kernel WARNs and skips a pfn it cannot find; so do we (it can only come from a caller's double free).
+                if (_allocator.Free(pfn))
+                    _treeFrees++;
+            }
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    private void ValidateAllocation(ulong size, ulong limitPfn)
+    {
+        if (size == 0 || size > MaxPfn)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be between 1 and {MaxPfn} pfns.");
+        if (limitPfn > MaxPfn)
+            throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at most {MaxPfn}.");
+        if (limitPfn < StartPfn)
+            throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at least the start pfn {StartPfn}.");
+    }
+
+    private void ValidatePfn(ulong pfn, string name)
+    {
+        if (pfn > MaxPfn)
+            throw new ArgumentOutOfRangeException(name, pfn, $"Pfn must be at most {MaxPfn}.");
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

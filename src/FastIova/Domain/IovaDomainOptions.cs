@@ -28,6 +28,18 @@ public sealed class IovaDomainOptions
     /// </summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    internal void Validate()
+    {
+        if (CpuCount is < 1 or > 4096)
+            throw new ArgumentOutOfRangeException("options", CpuCount, "CpuCount must be between 1 and 4096.");
+        if (SizeClasses is < 1 or > 32)
+            throw new ArgumentOutOfRangeException("options", SizeClasses, "SizeClasses must be between 1 and 32.");
+        if (MagazineSize is < 1 or > 1 << 20)
+            throw new ArgumentOutOfRangeException("options", MagazineSize, "MagazineSize must be between 1 and 2^20.");
+        if (DepotTrimInterval <= TimeSpan.Zero && DepotTrimInterval != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException("options", DepotTrimInterval, "DepotTrimInterval must be positive or Timeout.InfiniteTimeSpan.");
+    }
+
     /// <summary>Which placement search the tree uses; the linear walk is the kernel's, kept as reference and baseline.</summary>
     internal PlacementSearch Search { get; init; } = PlacementSearch.Augmented;
 }

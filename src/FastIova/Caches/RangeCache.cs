@@ -1,0 +1,66 @@
+namespace FastIova.Caches;
+
+/// <summary>
+/// One cache's magazines, a pair per size class, and its hit and miss counters: the part shared by a simulated CPU's
+/// cache and a thread's cache. Subclasses decide how callers are kept apart.
+/// </summary>
+internal abstract class RangeCache
+{
+    private readonly MagazinePair[] _pairs;
+    private readonly RangeCaches _caches;
+
+    // Written only by whoever holds the cache (the CPU lock, or the owning thread); read racily for statistics.
+    private readonly long[] _hits;
+    private readonly long[] _misses;
+
+    protected RangeCache(RangeCaches caches)
+    {
+        _caches = caches;
+        _pairs = new MagazinePair[caches.ClassCount];
+        for (int k = 0; k < _pairs.Length; k++)
+            _pairs[k] = new MagazinePair(caches.Pool);
+        _hits = new long[caches.ClassCount];
+        _misses = new long[caches.ClassCount];
+    }
+
+    /// <summary>Looks up class <paramref name="sizeClass"/>; the caller provides exclusion.</summary>
+    public abstract bool TryGet(int sizeClass, ulong maxStart, out ulong pfn);
+
+    /// <summary>Caches <paramref name="pfn"/> in class <paramref name="sizeClass"/>; false if the cache is closed.</summary>
+    public abstract bool TryInsert(int sizeClass, ulong pfn);
+
+    public long Hits(int sizeClass) => Volatile.Read(ref _hits[sizeClass]);
+
+    public long Misses(int sizeClass) => Volatile.Read(ref _misses[sizeClass]);
+
+    protected bool GetExclusive(int sizeClass, ulong maxStart, out ulong pfn)
+    {
+        bool hit = _pairs[sizeClass].TryGet(maxStart, _caches.Depot(sizeClass), _caches.Pool, out pfn);
+        if (hit)
+            _hits[sizeClass]++;
+        else
+            _misses[sizeClass]++;
+        return hit;
+    }
+
+    protected void InsertExclusive(int sizeClass, ulong pfn) =>
+        _pairs[sizeClass].Insert(pfn, _caches.Depot(sizeClass), _caches.Pool);
+
+    /// <summary><c>free_cpu_cached_iovas</c>: every class in order, <c>loaded</c> then <c>prev</c>.</summary>
+    protected void FlushExclusive(IovaDomain domain)
+    {
+        for (int k = 0; k < _pairs.Length; k++)
+            _pairs[k].FlushTo(domain);
+    }
+
+    /// <summary>Gives the (flushed, empty) magazines back to the pool; the cache must never be used again.</summary>
+    protected void ReturnMagazinesExclusive()
+    {
+        for (int k = 0; k < _pairs.Length; k++)
+        {
+            _caches.Pool.Return(_pairs[k].Loaded);
+            _caches.Pool.Return(_pairs[k].Previous);
+            _pairs[k] = default;
+        }
+    }
+}

@@ -1,0 +1,298 @@
+namespace FastIova.Caches;
+
+/// <summary>
+/// A domain's range caches: the simulated CPUs' caches, the per-thread caches, one lock-free depot of full magazines
+/// per size class, and the magazine pool. Ranges in any of them stay allocated in the tree until flushed.
+/// </summary>
+internal sealed class RangeCaches
+{
+    private readonly IovaDomain _domain;
+    private readonly MagazineStack[] _depots;
+    private readonly CpuCache[] _cpus;
+    private readonly int _slot;
+
+    // Serializes everything that empties thread caches (flushes, sealing, reclaiming dead threads), so that a cache
+    // is never flushed by two threads at once and a retired cache's magazines are never touched after retirement.
+    // Lock order: flush gate, then registry lock, then CPU locks, then the tree lock.
+    private readonly object _flushGate = new();
+    private readonly object _registryLock = new();
+    private readonly List<ThreadCache> _threadCaches = [];
+    private int _sweepAt = Math.Max(8, 2 * Environment.ProcessorCount);
+    private bool _sealed;
+
+    private readonly long[] _retiredHits;
+    private readonly long[] _retiredMisses;
+    private long _flushes;
+    private long _trimmedMagazines;
+    private long _reclaimed;
+    private readonly Timer? _trimTimer;
+
+    [ThreadStatic]
+    private static ThreadCache?[]? t_caches;
+
+    public RangeCaches(IovaDomain domain, IovaDomainOptions options)
+    {
+        _domain = domain;
+        ClassCount = options.SizeClasses;
+        CpuCount = options.CpuCount;
+        Pool = new MagazinePool(options.MagazineSize);
+        _depots = new MagazineStack[ClassCount];
+        for (int k = 0; k < ClassCount; k++)
+            _depots[k] = new MagazineStack(Pool);
+        _cpus = new CpuCache[CpuCount];
+        for (int i = 0; i < CpuCount; i++)
+            _cpus[i] = new CpuCache(this);
+        _retiredHits = new long[ClassCount];
+        _retiredMisses = new long[ClassCount];
+        Checker = options.Checked ? new CheckedModeTracker() : null;
+        _slot = CacheSlots.Acquire();
+
+        if (options.DepotTrimInterval != Timeout.InfiniteTimeSpan)
+        {
+            // The timer holds the caches weakly: an undisposed, unreachable domain must still be collectable.
+            var self = new WeakReference<RangeCaches>(this);
+            _trimTimer = new Timer(static state => OnTrimTimer((WeakReference<RangeCaches>)state!), self, options.DepotTrimInterval, options.DepotTrimInterval);
+        }
+    }
+
+    public int ClassCount { get; }
+
+    public int CpuCount { get; }
+
+    public MagazinePool Pool { get; }
+
+    /// <summary>Checked mode's record of cached pfns, or <see langword="null"/>.</summary>
+    public CheckedModeTracker? Checker { get; }
+
+    public MagazineStack Depot(int sizeClass) => _depots[sizeClass];
+
+    public CpuCache Cpu(int index) => _cpus[index];
+
+    /// <summary>The calling thread's cache for this domain, created on first use.</summary>
+    public ThreadCache ForCurrentThread()
+    {
+        var caches = t_caches;
+        if (caches is not null && (uint)_slot < (uint)caches.Length)
+        {
+            var cache = caches[_slot];
+            if (cache is not null && cache.Caches == this)
+                return cache;
+        }
+
+        return Register();
+    }
+
+    private ThreadCache Register()
+    {
+        var cache = new ThreadCache(this, Thread.CurrentThread);
+        bool sweep;
+        lock (_registryLock)
+        {
+            if (_sealed)
+                cache.RequestFlush(); // born closed: the owner goes straight to the tree, which throws ObjectDisposedException
+            _threadCaches.Add(cache);
+            sweep = _threadCaches.Count >= _sweepAt;
+        }
+
+        var caches = t_caches;
+        if (caches is null || caches.Length <= _slot)
+        {
+            Array.Resize(ref caches, Math.Max(_slot + 1, 4));
+            t_caches = caches;
+        }
+
+        caches[_slot] = cache;
+
+        // Amortized reclamation: sweeping whenever the registry has doubled keeps thread churn at O(1) per thread.
+        if (sweep)
+            ReclaimDeadThreadCaches();
+        return cache;
+    }
+
+    /// <summary>
+    /// Empties the caches of threads that have exited into the tree and forgets them. Runs on every trim tick, when the
+    /// registry doubles, and on demand; a dead thread's ranges are back within one trim interval.
+    /// </summary>
+    public int ReclaimDeadThreadCaches()
+    {
+        lock (_flushGate)
+        {
+            List<ThreadCache>? dead = null;
+            lock (_registryLock)
+            {
+                for (int i = _threadCaches.Count - 1; i >= 0; i--)
+                {
+                    if (!_threadCaches[i].Owner.IsAlive)
+                    {
+                        (dead ??= []).Add(_threadCaches[i]);
+                        _threadCaches.RemoveAt(i);
+                    }
+                }
+
+                _sweepAt = Math.Max(8, 2 * _threadCaches.Count);
+            }
+
+            if (dead is null)
+                return 0;
+
+            foreach (var cache in dead)
+            {
+                cache.RequestFlush();
+                cache.CompleteFlush(_domain, keepClosed: true); // the owner is gone: nothing to wait for
+                for (int k = 0; k < ClassCount; k++)
+                {
+                    Interlocked.Add(ref _retiredHits[k], cache.Hits(k));
+                    Interlocked.Add(ref _retiredMisses[k], cache.Misses(k));
+                }
+
+                cache.Retire();
+            }
+
+            Interlocked.Add(ref _reclaimed, dead.Count);
+            return dead.Count;
+        }
+    }
+
+    /// <summary>
+    /// Flushes every CPU cache (in CPU order), every thread cache and then every depot, as the kernel's failure path
+    /// (<c>free_cpu_cached_iovas</c> for each online CPU, then <c>free_global_cached_iovas</c>).
+    /// </summary>
+    public void FlushAll()
+    {
+        Interlocked.Increment(ref _flushes);
+        foreach (var cpu in _cpus)
+            cpu.Flush(_domain);
+        FlushThreadCaches(seal: false);
+        FlushDepots();
+    }
+
+    /// <summary>Closes every cache for good (Dispose): flushed, and owners sent to the tree from now on.</summary>
+    public void Seal()
+    {
+        _trimTimer?.Dispose();
+        FlushThreadCaches(seal: true);
+        foreach (var cpu in _cpus)
+            cpu.Flush(_domain);
+        FlushDepots();
+        CacheSlots.Release(_slot);
+    }
+
+    private void FlushThreadCaches(bool seal)
+    {
+        lock (_flushGate)
+        {
+            ThreadCache[] caches;
+            lock (_registryLock)
+            {
+                _sealed |= seal;
+                caches = [.. _threadCaches];
+            }
+
+            if (caches.Length == 0)
+                return;
+            foreach (var cache in caches)
+                cache.RequestFlush();
+
+            // One process-wide fence for all caches: the owners' half of the handshake (see ThreadCache).
+            Interlocked.MemoryBarrierProcessWide();
+            foreach (var cache in caches)
+                cache.CompleteFlush(_domain, keepClosed: seal);
+        }
+    }
+
+    /// <summary><c>free_global_cached_iovas</c>: for each class, pops every depot magazine and frees its pfns in order.</summary>
+    public void FlushDepots()
+    {
+        for (int k = 0; k < ClassCount; k++)
+        {
+            while (_depots[k].TryPop() is { } magazine)
+                FreeMagazine(magazine);
+        }
+    }
+
+    /// <summary>
+    /// One run of the kernel's depot work: for each class in order, if its depot holds more magazines than the trim
+    /// threshold, pop the head magazine and free its pfns (at most one per class per run). The threshold is one spare
+    /// magazine per cache: the CPU count, or the number of thread caches if that is larger.
+    /// </summary>
+    public int TrimDepots()
+    {
+        int threshold = Math.Max(CpuCount, ThreadCacheCount);
+        int trimmed = 0;
+        for (int k = 0; k < ClassCount; k++)
+        {
+            if (_depots[k].Count > threshold && _depots[k].TryPop() is { } magazine)
+            {
+                FreeMagazine(magazine);
+                trimmed++;
+            }
+        }
+
+        Interlocked.Add(ref _trimmedMagazines, trimmed);
+        return trimmed;
+    }
+
+    private void FreeMagazine(Magazine magazine)
+    {
+        _domain.FreeCachedToTree(magazine.Pfns);
+        Pool.Return(magazine);
+    }
+
+    private static void OnTrimTimer(WeakReference<RangeCaches> self)
+    {
+        if (!self.TryGetTarget(out var caches))
+            return;
+        try
+        {
+            caches.ReclaimDeadThreadCaches();
+            caches.TrimDepots();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The domain was disposed between ticks; Seal has disposed this timer.
+        }
+    }
+
+    public int ThreadCacheCount
+    {
+        get
+        {
+            lock (_registryLock)
+                return _threadCaches.Count;
+        }
+    }
+
+    public long Flushes => Interlocked.Read(ref _flushes);
+
+    public long TrimmedMagazines => Interlocked.Read(ref _trimmedMagazines);
+
+    public long ReclaimedThreadCaches => Interlocked.Read(ref _reclaimed);
+
+    /// <summary>Per-class hits, misses and depot sizes, summed over every cache, live or retired.</summary>
+    public SizeClassStatistics[] SizeClassStatistics()
+    {
+        var result = new SizeClassStatistics[ClassCount];
+        ThreadCache[] threads;
+        lock (_registryLock)
+            threads = [.. _threadCaches];
+        for (int k = 0; k < ClassCount; k++)
+        {
+            long hits = Interlocked.Read(ref _retiredHits[k]), misses = Interlocked.Read(ref _retiredMisses[k]);
+            foreach (var cpu in _cpus)
+            {
+                hits += cpu.Hits(k);
+                misses += cpu.Misses(k);
+            }
+
+            foreach (var thread in threads)
+            {
+                hits += thread.Hits(k);
+                misses += thread.Misses(k);
+            }
+
+            result[k] = new SizeClassStatistics(k, hits, misses, _depots[k].Count);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,227 @@
+using FastIova.Caches;
+
+namespace FastIova;
+
+// The fast path (alloc_iova_fast / free_iova_fast): range caches in front of the tree.
+public sealed partial class IovaDomain
+{
+    private readonly RangeCaches _caches;
+    private readonly SimulatedCpu[] _cpus;
+    private long _fastFailures;
+
+    /// <summary>The number of simulated CPUs (<see cref="IovaDomainOptions.CpuCount"/>).</summary>
+    public int CpuCount => _cpus.Length;
+
+    /// <summary>
+    /// <c>alloc_iova_fast</c> through the calling thread's own cache: a hit takes no lock. Sizes below
+    /// <c>2^(SizeClasses-1)</c> are rounded up to a power of two; a miss allocates size-aligned from the tree.
+    /// </summary>
+    /// <param name="size">Pfns wanted, at least 1 (the range handed out has the rounded size).</param>
+    /// <param name="limitPfn">The highest pfn the range may use (inclusive).</param>
+    /// <param name="flushCachesOnFailure">On failure, flush every cache and the depots back to the tree and retry once.</param>
+    /// <param name="pfn">The first pfn of the range, or 0 on failure.</param>
+    /// <returns>Whether a range was obtained.</returns>
+    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) =>
+        AllocateFast(null, size, limitPfn, flushCachesOnFailure, out pfn);
+
+    /// <summary>
+    /// <c>free_iova_fast</c> through the calling thread's own cache. Any thread may free a range another thread
+    /// allocated. Ranges of uncached sizes go straight back to the tree.
+    /// </summary>
+    /// <param name="pfn">The first pfn of a range obtained from a fast-path allocation.</param>
+    /// <param name="size">The size passed when it was allocated.</param>
+    /// <exception cref="InvalidOperationException">Checked mode, and the pfn does not start a live range of the size's
+    /// class, or is already cached.</exception>
+    public void FreeFast(ulong pfn, ulong size) => FreeFastVia(null, pfn, size);
+
+    /// <summary>The cache of simulated CPU <paramref name="index"/>, for simulators that model the kernel's per-CPU caches.</summary>
+    /// <param name="index">0 to <see cref="CpuCount"/> - 1.</param>
+    /// <returns>The CPU's cache handle (the same object on every call).</returns>
+    public SimulatedCpu Cpu(int index)
+    {
+        if ((uint)index >= (uint)_cpus.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"CPU index must be between 0 and {_cpus.Length - 1}.");
+        ThrowIfDisposed();
+        return _cpus[index];
+    }
+
+    /// <summary>
+    /// Frees every cached range back to the tree: each simulated CPU in order, every thread's cache (their owners may
+    /// keep running), then the depots. This is also what a failed <c>TryAllocateFast(..., true)</c> does.
+    /// </summary>
+    public void FlushCaches()
+    {
+        ThrowIfDisposed();
+        _caches.FlushAll();
+    }
+
+    /// <summary><c>free_global_cached_iovas</c>: frees every magazine in the depots, class by class.</summary>
+    public void FlushDepot()
+    {
+        ThrowIfDisposed();
+        _caches.FlushDepots();
+    }
+
+    /// <summary>
+    /// One run of the kernel's depot trim work: for each size class whose depot holds more full magazines than the
+    /// threshold (one per cache: <see cref="CpuCount"/>, or the number of thread caches if larger), frees the head
+    /// magazine. A background timer does this every <see cref="IovaDomainOptions.DepotTrimInterval"/>.
+    /// </summary>
+    /// <returns>Magazines freed (at most one per class).</returns>
+    public int TrimDepot()
+    {
+        ThrowIfDisposed();
+        return _caches.TrimDepots();
+    }
+
+    /// <summary>
+    /// Returns the ranges cached by threads that have exited to the tree. Happens without being called: on every trim
+    /// timer tick and whenever the number of thread caches doubles.
+    /// </summary>
+    /// <returns>Thread caches reclaimed.</returns>
+    public int ReclaimDeadThreadCaches()
+    {
+        ThrowIfDisposed();
+        return _caches.ReclaimDeadThreadCaches();
+    }
+
+    /// <summary>A snapshot of the domain's counters; cheap enough to poll.</summary>
+    /// <returns>A new snapshot.</returns>
+    public IovaStatistics GetStatistics()
+    {
+        ThrowIfDisposed();
+        var classes = _caches.SizeClassStatistics();
+        _treeLock.Enter();
+        try
+        {
+            return new IovaStatistics
+            {
+                LiveRanges = _allocator.Tree.Count,
+                LivePfns = _allocator.LivePfns,
+                TreeAllocations = _treeAllocations,
+                FailuresExhausted = _failuresExhausted,
+                Failures32BitHint = _failures32BitHint,
+                TreeFrees = _treeFrees,
+                FastFailures = Interlocked.Read(ref _fastFailures),
+                SizeClasses = classes,
+                Flushes = _caches.Flushes,
+                TrimmedMagazines = _caches.TrimmedMagazines,
+                ThreadCaches = _caches.ThreadCacheCount,
+                ReclaimedThreadCaches = _caches.ReclaimedThreadCaches,
+            };
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    internal bool AllocateFast(RangeCache? cache, ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
+    {
+        ValidateAllocation(size, limitPfn);
+        ThrowIfDisposed();
+        ulong rounded = SizeClass.RoundForAllocation(size, _caches.ClassCount);
+        int sizeClass = SizeClass.Of(rounded);
+
+        // iova_rcache_get: a cached start must leave room for the block at or below the limit.
+        if (sizeClass < _caches.ClassCount && limitPfn + 1 >= rounded)
+        {
+            cache ??= _caches.ForCurrentThread();
+            if (cache.TryGet(sizeClass, limitPfn + 1 - rounded, out pfn))
+            {
+                if (_caches.Checker is not null)
+                    LeaveCacheChecked(pfn);
+                return true;
+            }
+        }
+
+        if (TryAllocateForCache(rounded, limitPfn, out pfn))
+            return true;
+        if (flushCachesOnFailure)
+        {
+            _caches.FlushAll();
+            if (TryAllocateForCache(rounded, limitPfn, out pfn))
+                return true;
+        }
+
+        Interlocked.Increment(ref _fastFailures);
+        return false;
+    }
+
+    internal void FreeFastVia(RangeCache? cache, ulong pfn, ulong size)
+    {
+        ValidatePfn(pfn, nameof(pfn));
+        if (size == 0 || size > MaxPfn)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be between 1 and {MaxPfn} pfns.");
+        ThrowIfDisposed();
+        int sizeClass = SizeClass.Of(size);
+        if (sizeClass < _caches.ClassCount)
+        {
+            if (_caches.Checker is not null)
+                EnterCacheChecked(pfn, sizeClass);
+            cache ??= _caches.ForCurrentThread();
+            if (cache.TryInsert(sizeClass, pfn))
+                return;
+            if (_caches.Checker is not null)
+                LeaveCacheChecked(pfn);
+        }
+        else if (_caches.Checker is not null)
+        {
+            VerifyFastFreeChecked(pfn, sizeClass);
+        }
+
+        // free_iova_fast falls back to free_iova: the range containing pfn, if any.
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            if (_allocator.Free(pfn))
+                _treeFrees++;
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    internal void FlushCpu(CpuCache cache)
+    {
+        ThrowIfDisposed();
+        cache.Flush(this);
+    }
+
+    private void EnterCacheChecked(ulong pfn, int sizeClass)
+    {
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            _caches.Checker!.EnterCache(_allocator.Tree, pfn, sizeClass);
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
+    private void LeaveCacheChecked(ulong pfn)
+    {
+        _treeLock.Enter();
+        _caches.Checker!.LeaveCache(pfn);
+        _treeLock.Exit();
+    }
+
+    private void VerifyFastFreeChecked(ulong pfn, int sizeClass)
+    {
+        _treeLock.Enter();
+        try
+        {
+            ThrowIfDisposed();
+            _caches.Checker!.VerifyStartsRangeOfClass(_allocator.Tree, pfn, sizeClass);
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Numerics;
+
+namespace FastIova.Tree;
+
+/// <summary>Why a tree allocation failed.</summary>
+internal enum AllocationFailure
+{
+    /// <summary>It did not fail.</summary>
+    None,
+
+    /// <summary>Refused at once: a 32-bit request at least as large as one that already failed.</summary>
+    Dma32Hint,
+
+    /// <summary>Both passes searched and nothing fitted.</summary>
+    Exhausted,
+}
+
+/// <summary>
+/// The kernel's allocator state over an <see cref="IovaTree"/>: the two cached nodes, the 32-bit fast-fail hint and
+/// the rules that move them. Each rule of <c>drivers/iommu/iova.c</c> is stated once, here. Single-threaded: the
+/// domain calls it under its tree lock.
+/// </summary>
+internal sealed class IovaAllocator
+{
+    private readonly IovaTree _tree = new();
+    private readonly ulong _startPfn;
+    private readonly ulong _dma32Pfn;
+    private readonly PlacementSearch _search;
+
+    // Invariant: both cached nodes name live nodes (the anchor at worst), never a removed one; see Remove.
+    private int _cachedNode;
+    private int _cached32Node;
+
+    // Invariant: a 32-bit request of at least this size fails without searching; reset by any removal below 4 GiB.
+    private ulong _max32AllocSize;
+
+    public IovaAllocator(ulong startPfn, ulong dma32Pfn, PlacementSearch search)
+    {
+        _startPfn = startPfn;
+        _dma32Pfn = dma32Pfn;
+        _search = search;
+        _cachedNode = _cached32Node = _tree.Anchor;
+        _max32AllocSize = dma32Pfn;
+    }
+
+    /// <summary>The tree (for queries; mutate only through this class so that the kernel's rules hold).</summary>
+    public IovaTree Tree => _tree;
+
+    /// <summary>Pfns covered by live ranges, anchor excluded.</summary>
+    public ulong LivePfns { get; private set; }
+
+    /// <summary>
+    /// <c>alloc_iova</c>: places <paramref name="size"/> pfns at or above the start pfn and at or below
+    /// <paramref name="limitPfn"/>, exactly where the kernel would.
+    /// </summary>
+    /// <remarks>
+    /// The placement rule, with <c>L = limitPfn + 1</c> and <c>c</c> the cached node for the limit
+    /// (<c>cached32</c> when <c>L &lt;= dma32</c>, else <c>cached</c>):
+    /// <list type="number">
+    /// <item>A 32-bit request (<c>L &lt;= dma32</c>) of at least <c>max32_alloc_size</c> fails at once.</item>
+    /// <item>First pass: the highest aligned block in <c>[start, min(L, c.lo) - 1]</c>.</item>
+    /// <item>Retry pass, only if that failed and <c>c.hi &lt; L</c> (so never from the anchor, whose window would
+    /// wrap): the highest aligned block in <c>[c.hi + 1, L - 1]</c>.</item>
+    /// <item>Failure sets <c>max32_alloc_size = size</c>, whatever the limit; success makes the new range
+    /// <c>cached32</c> if it ends below dma32, else <c>cached</c>.</item>
+    /// </list>
+    /// Alignment is to the smallest power of two at or above <paramref name="size"/>.
+    /// </remarks>
+    public AllocationFailure TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out int node)
+    {
+        node = IovaTree.Nil;
+        ulong limit = limitPfn + 1;
+        bool is32 = limit <= _dma32Pfn;
+        if (is32 && size >= _max32AllocSize)
+            return AllocationFailure.Dma32Hint;
+
+        int cached = is32 ? _cached32Node : _cachedNode;
+        ulong alignMask = sizeAligned ? ~(BitOperations.RoundUpToPowerOf2(size) - 1) : ulong.MaxValue;
+        ulong cachedHi = _tree.Hi(cached);
+
+        ulong start = FirstPass(cached, limit, size, alignMask);
+        if (start == IovaTree.NotFound && cachedHi < limit)
+            start = RetryPass(cachedHi + 1, limit, size, alignMask);
+
+        if (start == IovaTree.NotFound)
+        {
+            _max32AllocSize = size;
+            return AllocationFailure.Exhausted;
+        }
+
+        ulong end = start + size - 1;
+        node = _tree.Insert(start, end);
+        LivePfns += size;
+        if (end < _dma32Pfn)
+            _cached32Node = node;
+        else
+            _cachedNode = node;
+        return AllocationFailure.None;
+    }
+
+    private ulong FirstPass(int cached, ulong limit, ulong size, ulong alignMask)
+    {
+        if (_search == PlacementSearch.LinearWalk)
+            return _tree.WalkDown(cached, limit, _startPfn, size, alignMask);
+        ulong top = Math.Min(limit, _tree.Lo(cached));
+        return top == 0 ? IovaTree.NotFound : _tree.FindHighest(_startPfn, top - 1, size, alignMask);
+    }
+
+    private ulong RetryPass(ulong low, ulong limit, ulong size, ulong alignMask)
+    {
+        if (_search == PlacementSearch.LinearWalk)
+        {
+            // The kernel starts above 4 GiB from the anchor, below it from iova_find_limit's node.
+            int from = limit > _dma32Pfn ? _tree.Anchor : _tree.FindLimit(limit);
+            return _tree.WalkDown(from, limit, low, size, alignMask);
+        }
+
+        return _tree.FindHighest(low, limit - 1, size, alignMask);
+    }
+
+    /// <summary><c>free_iova</c>: removes the range containing <paramref name="pfn"/>; false if there is none.</summary>
+    public bool Free(ulong pfn)
+    {
+        int node = _tree.FindContaining(pfn);
+        if (node == IovaTree.Nil || node == _tree.Anchor)
+            return false;
+        Remove(node);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>remove_iova</c>: takes <paramref name="node"/> out of the tree, first moving what named it. With
+    /// <c>f</c> the removed range and <c>s</c> its successor (the anchor at worst), all tests on values before removal:
+    /// <list type="bullet">
+    /// <item><c>cached32 := s</c> if <c>f</c> is <c>cached32</c>, or <c>f.hi &lt; dma32</c> and <c>f.lo &gt;= cached32.lo</c>;</item>
+    /// <item><c>max32_alloc_size := dma32</c> if <c>f.lo &lt; dma32</c>;</item>
+    /// <item><c>cached := s</c> if <c>f.lo &gt;= cached.lo</c>.</item>
+    /// </list>
+    /// </summary>
+    public void Remove(int node)
+    {
+        ulong lo = _tree.Lo(node), hi = _tree.Hi(node);
+        int successor = _tree.Next(node);
+        if (node == _cached32Node || (hi < _dma32Pfn && lo >= _tree.Lo(_cached32Node)))
+            _cached32Node = successor;
+        if (lo < _dma32Pfn)
+            _max32AllocSize = _dma32Pfn;
+        if (lo >= _tree.Lo(_cachedNode))
+            _cachedNode = successor;
+        LivePfns -= hi - lo + 1;
+        _tree.Remove(node);
+    }
+
+    /// <summary>
+    /// <c>reserve_iova</c>: marks <c>[lo, hi]</c> used, merging the kernel's way. Walking the overlapping ranges in
+    /// address order: a range the request starts below is extended down in place to the request's start; a range the
+    /// request ends above cuts the request to start after it; a range that now contains the request is the result.
+    /// A remainder past the last overlap is inserted as a new range and is the result. Cached nodes and the 32-bit
+    /// hint are untouched (a cached node extended downwards caps later first passes at its new start).
+    /// </summary>
+    public int Reserve(ulong lo, ulong hi)
+    {
+        // Ranges before this one end below lo and cannot overlap; the kernel's walk from the first node skips them too.
+        for (int n = _tree.FirstEndingAtOrAbove(lo); n != _tree.Anchor && _tree.Lo(n) <= hi; n = _tree.Next(n))
+        {
+            if (lo < _tree.Lo(n))
+            {
+                LivePfns += _tree.Lo(n) - lo;
+                _tree.ExtendDown(n, lo);
+            }
+
+            if (hi > _tree.Hi(n))
+                lo = _tree.Hi(n) + 1;
+            if (lo >= _tree.Lo(n) && hi <= _tree.Hi(n))
+                return n;
+        }
+
+        LivePfns += hi - lo + 1;
+        return _tree.Insert(lo, hi);
+    }
+
+    /// <summary>Checks the tree's invariants and that the cached nodes name live nodes.</summary>
+    public void CheckInvariants()
+    {
+        _tree.CheckInvariants();
+        if (!IsLive(_cachedNode) || !IsLive(_cached32Node))
+            throw new InvalidOperationException("IovaAllocator invariant broken: a cached node names a removed range.");
+
+        ulong sum = 0;
+        foreach (var range in _tree.ToArray())
+            sum += range.Size;
+        if (sum != LivePfns)
+            throw new InvalidOperationException($"IovaAllocator invariant broken: live pfns {LivePfns}, counted {sum}.");
+    }
+
+    private bool IsLive(int node) => node == _tree.Anchor || _tree.FindContaining(_tree.Lo(node)) == node;
+}
