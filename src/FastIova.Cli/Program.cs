@@ -1,1 +1,3 @@
-internal static class Program { private static int Main() => 0; }
+using FastIova.Cli;
+
+return new FastIovaCommand().Parse(args).Invoke();

@@ -9,10 +9,11 @@ internal sealed class CpuCache : RangeCache
 {
     private readonly object _lock = new();
 
-    public CpuCache(RangeCaches caches)
-        : base(caches)
-    {
-    }
+    public CpuCache(RangeCaches caches, int index)
+        : base(caches) => Index = index;
+
+    /// <summary>The CPU's index in its domain.</summary>
+    public int Index { get; }
 
     public override bool TryGet(int sizeClass, ulong maxStart, out ulong pfn)
     {

@@ -41,7 +41,7 @@ internal sealed class RangeCaches
             _depots[k] = new MagazineStack(Pool);
         _cpus = new CpuCache[CpuCount];
         for (int i = 0; i < CpuCount; i++)
-            _cpus[i] = new CpuCache(this);
+            _cpus[i] = new CpuCache(this, i);
         _retiredHits = new long[ClassCount];
         _retiredMisses = new long[ClassCount];
         Checker = options.Checked ? new CheckedModeTracker() : null;

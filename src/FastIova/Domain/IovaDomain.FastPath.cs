@@ -1,4 +1,5 @@
 using FastIova.Caches;
+using FastIova.Trace;
 
 namespace FastIova;
 
@@ -52,14 +53,38 @@ public sealed partial class IovaDomain
     public void FlushCaches()
     {
         ThrowIfDisposed();
-        _caches.FlushAll();
+        if (_recorder is null)
+        {
+            _caches.FlushAll();
+            return;
+        }
+
+        lock (_recorder.Gate)
+        {
+            _caches.FlushAll();
+
+            // While recording no thread caches are used, so this is exactly every CPU's flush, then the depots'.
+            for (int cpu = 0; cpu < _cpus.Length; cpu++)
+                _recorder.Write(TraceOpCode.FlushCpu, TraceResult.Ok, (ulong)cpu);
+            _recorder.Write(TraceOpCode.FlushGlobal, TraceResult.Ok);
+        }
     }
 
     /// <summary><c>free_global_cached_iovas</c>: frees every magazine in the depots, class by class.</summary>
     public void FlushDepot()
     {
         ThrowIfDisposed();
-        _caches.FlushDepots();
+        if (_recorder is null)
+        {
+            _caches.FlushDepots();
+            return;
+        }
+
+        lock (_recorder.Gate)
+        {
+            _caches.FlushDepots();
+            _recorder.Write(TraceOpCode.FlushGlobal, TraceResult.Ok);
+        }
     }
 
     /// <summary>
@@ -71,7 +96,14 @@ public sealed partial class IovaDomain
     public int TrimDepot()
     {
         ThrowIfDisposed();
-        return _caches.TrimDepots();
+        if (_recorder is null)
+            return _caches.TrimDepots();
+        lock (_recorder.Gate)
+        {
+            int trimmed = _caches.TrimDepots();
+            _recorder.Write(TraceOpCode.DepotTrim, TraceResult.Ok);
+            return trimmed;
+        }
     }
 
     /// <summary>
@@ -98,10 +130,10 @@ public sealed partial class IovaDomain
             {
                 LiveRanges = _allocator.Tree.Count,
                 LivePfns = _allocator.LivePfns,
-                TreeAllocations = _treeAllocations,
-                FailuresExhausted = _failuresExhausted,
-                Failures32BitHint = _failures32BitHint,
-                TreeFrees = _treeFrees,
+                TreeAllocations = _allocator.Allocations,
+                FailuresExhausted = _allocator.ExhaustedFailures,
+                Failures32BitHint = _allocator.Dma32HintFailures,
+                TreeFrees = _allocator.Removals,
                 FastFailures = Interlocked.Read(ref _fastFailures),
                 SizeClasses = classes,
                 Flushes = _caches.Flushes,
@@ -120,6 +152,19 @@ public sealed partial class IovaDomain
     {
         ValidateAllocation(size, limitPfn);
         ThrowIfDisposed();
+        if (_recorder is null)
+            return AllocateFastCore(cache, size, limitPfn, flushCachesOnFailure, out pfn);
+        lock (_recorder.Gate)
+        {
+            var cpu = RecordingCpu(cache);
+            bool ok = AllocateFastCore(cpu, size, limitPfn, flushCachesOnFailure, out pfn);
+            _recorder.Write(TraceOpCode.AllocFast, ok ? TraceResult.Pfn(pfn) : TraceResult.Fail, size, limitPfn, flushCachesOnFailure ? 1UL : 0UL);
+            return ok;
+        }
+    }
+
+    private bool AllocateFastCore(RangeCache? cache, ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
+    {
         ulong rounded = SizeClass.RoundForAllocation(size, _caches.ClassCount);
         int sizeClass = SizeClass.Of(rounded);
 
@@ -154,6 +199,21 @@ public sealed partial class IovaDomain
         if (size == 0 || size > MaxPfn)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be between 1 and {MaxPfn} pfns.");
         ThrowIfDisposed();
+        if (_recorder is null)
+        {
+            FreeFastCore(cache, pfn, size);
+            return;
+        }
+
+        lock (_recorder.Gate)
+        {
+            FreeFastCore(RecordingCpu(cache), pfn, size);
+            _recorder.Write(TraceOpCode.FreeFast, TraceResult.Ok, pfn, size);
+        }
+    }
+
+    private void FreeFastCore(RangeCache? cache, ulong pfn, ulong size)
+    {
         int sizeClass = SizeClass.Of(size);
         if (sizeClass < _caches.ClassCount)
         {
@@ -175,8 +235,7 @@ public sealed partial class IovaDomain
         try
         {
             ThrowIfDisposed();
-            if (_allocator.Free(pfn))
-                _treeFrees++;
+            _allocator.Free(pfn);
         }
         finally
         {
@@ -187,7 +246,28 @@ public sealed partial class IovaDomain
     internal void FlushCpu(CpuCache cache)
     {
         ThrowIfDisposed();
-        cache.Flush(this);
+        if (_recorder is null)
+        {
+            cache.Flush(this);
+            return;
+        }
+
+        lock (_recorder.Gate)
+        {
+            cache.Flush(this);
+            _recorder.Write(TraceOpCode.FlushCpu, TraceResult.Ok, (ulong)cache.Index);
+        }
+    }
+
+    /// <summary>
+    /// While recording, the CPU cache a fast-path call uses: its own for a simulated CPU; for the per-thread API, the
+    /// simulated CPU of the processor the thread runs on (thread caches cannot be written as a trace). Under the gate.
+    /// </summary>
+    private CpuCache RecordingCpu(RangeCache? cache)
+    {
+        var cpu = cache as CpuCache ?? _caches.Cpu(Thread.GetCurrentProcessorId() % _cpus.Length);
+        _recorder!.SelectCpu(cpu.Index);
+        return cpu;
     }
 
     private void EnterCacheChecked(ulong pfn, int sizeClass)

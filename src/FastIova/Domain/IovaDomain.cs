@@ -1,6 +1,7 @@
 using System.Numerics;
 using FastIova.Caches;
 using FastIova.Locking;
+using FastIova.Trace;
 using FastIova.Tree;
 
 namespace FastIova;
@@ -22,14 +23,9 @@ public sealed partial class IovaDomain : IDisposable
 {
     private readonly IovaAllocator _allocator;
     private readonly IovaDomainOptions _options;
+    private readonly TraceRecorder? _recorder;
     private TreeLock _treeLock;
     private volatile bool _disposed;
-
-    // Tree counters: written only under the tree lock.
-    private long _treeAllocations;
-    private long _failuresExhausted;
-    private long _failures32BitHint;
-    private long _treeFrees;
 
     /// <summary>Creates a domain, as the kernel's <c>init_iova_domain</c> (and <c>iova_domain_init_rcaches</c>).</summary>
     /// <param name="granule">Bytes per pfn: a power of two from 1 to 2^32.</param>
@@ -57,6 +53,8 @@ public sealed partial class IovaDomain : IDisposable
         _cpus = new SimulatedCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
+        _recorder = _options.Recorder;
+        _recorder?.Domain(granule, startPfn, _options.CpuCount);
         IovaMetrics.Register(this);
     }
 
@@ -87,7 +85,14 @@ public sealed partial class IovaDomain : IDisposable
         get
         {
             ThrowIfDisposed();
-            return _allocator.Tree.Count;
+            if (_recorder is null)
+                return _allocator.Tree.Count;
+            lock (_recorder.Gate)
+            {
+                int count = _allocator.Tree.Count;
+                _recorder.Write(TraceOpCode.Count, TraceResult.Count(count));
+                return count;
+            }
         }
     }
 
@@ -103,11 +108,23 @@ public sealed partial class IovaDomain : IDisposable
     public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
     {
         ValidateAllocation(size, limitPfn);
+        if (_recorder is null)
+            return TryAllocateCore(size, limitPfn, sizeAligned, out range);
+        lock (_recorder.Gate)
+        {
+            bool ok = TryAllocateCore(size, limitPfn, sizeAligned, out range);
+            _recorder.Write(TraceOpCode.Alloc, ok ? TraceResult.Pfn(range.PfnLo) : TraceResult.Fail, size, limitPfn, sizeAligned ? 1UL : 0UL);
+            return ok;
+        }
+    }
+
+    private bool TryAllocateCore(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
+    {
         _treeLock.Enter();
         try
         {
             ThrowIfDisposed();
-            bool ok = AllocateLocked(size, limitPfn, sizeAligned, out int node);
+            bool ok = _allocator.TryAllocate(size, limitPfn, sizeAligned, out int node) == AllocationFailure.None;
             range = ok ? _allocator.Tree.Range(node) : default;
             return ok;
         }
@@ -133,16 +150,25 @@ public sealed partial class IovaDomain : IDisposable
     public bool Free(ulong pfn)
     {
         ValidatePfn(pfn, nameof(pfn));
+        if (_recorder is null)
+            return FreeCore(pfn);
+        lock (_recorder.Gate)
+        {
+            bool freed = FreeCore(pfn);
+            _recorder.Write(TraceOpCode.Free, freed ? TraceResult.Ok : TraceResult.None, pfn);
+            return freed;
+        }
+    }
+
+    private bool FreeCore(ulong pfn)
+    {
         _treeLock.Enter();
         try
         {
             ThrowIfDisposed();
             if (_options.Checked)
                 _caches.Checker!.VerifyTreeFree(_allocator.Tree, pfn);
-            if (!_allocator.Free(pfn))
-                return false;
-            _treeFrees++;
-            return true;
+            return _allocator.Free(pfn);
         }
         finally
         {
@@ -156,6 +182,18 @@ public sealed partial class IovaDomain : IDisposable
     public IovaRange? Find(ulong pfn)
     {
         ValidatePfn(pfn, nameof(pfn));
+        if (_recorder is null)
+            return FindCore(pfn);
+        lock (_recorder.Gate)
+        {
+            var found = FindCore(pfn);
+            _recorder.Write(TraceOpCode.Find, found is { } range ? TraceResult.Range(range) : TraceResult.None, pfn);
+            return found;
+        }
+    }
+
+    private IovaRange? FindCore(ulong pfn)
+    {
         _treeLock.Enter();
         try
         {
@@ -201,6 +239,18 @@ public sealed partial class IovaDomain : IDisposable
     {
         if (pfnLo > pfnHi)
             throw new ArgumentOutOfRangeException(nameof(pfnHi), pfnHi, $"Must be at least pfnLo ({pfnLo}).");
+        if (_recorder is null)
+            return TryReserveCore(pfnLo, pfnHi, out range);
+        lock (_recorder.Gate)
+        {
+            bool ok = TryReserveCore(pfnLo, pfnHi, out range);
+            _recorder.Write(TraceOpCode.Reserve, ok ? TraceResult.Range(range) : TraceResult.Fail, pfnLo, pfnHi);
+            return ok;
+        }
+    }
+
+    private bool TryReserveCore(ulong pfnLo, ulong pfnHi, out IovaRange range)
+    {
         range = default;
         if (pfnHi > MaxReservePfn)
             return false;
@@ -256,33 +306,20 @@ public sealed partial class IovaDomain : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        _caches.Seal();
         _treeLock.Enter();
+        bool wasDisposed = _disposed;
         _disposed = true;
         _treeLock.Exit();
+        if (wasDisposed)
+            return;
+
+        // Calls that passed their disposed check before the flag was set may still finish; whatever they cache after
+        // Seal stays with the dead domain. Calls after it throw.
+        _caches.Seal();
         IovaMetrics.Unregister(this);
     }
 
     // ---- Tree access for the cache layer (all under the tree lock) ------------------------------------------------
-
-    /// <summary>Allocates under the tree lock, counting the outcome. Caller holds the lock.</summary>
-    private bool AllocateLocked(ulong size, ulong limitPfn, bool sizeAligned, out int node)
-    {
-        switch (_allocator.TryAllocate(size, limitPfn, sizeAligned, out node))
-        {
-            case AllocationFailure.None:
-                _treeAllocations++;
-                return true;
-            case AllocationFailure.Dma32Hint:
-                _failures32BitHint++;
-                return false;
-            default:
-                _failuresExhausted++;
-                return false;
-        }
-    }
 
     /// <summary>The fast path's tree allocation: always size-aligned, as <c>alloc_iova_fast</c> asks.</summary>
     private bool TryAllocateForCache(ulong size, ulong limitPfn, out ulong pfn)
@@ -291,7 +328,7 @@ public sealed partial class IovaDomain : IDisposable
         try
         {
             ThrowIfDisposed();
-            bool ok = AllocateLocked(size, limitPfn, sizeAligned: true, out int node);
+            bool ok = _allocator.TryAllocate(size, limitPfn, sizeAligned: true, out int node) == AllocationFailure.None;
             pfn = ok ? _allocator.Tree.Lo(node) : 0;
             return ok;
         }
@@ -313,8 +350,7 @@ public sealed partial class IovaDomain : IDisposable
             {
                 _caches.Checker?.LeaveCache(pfn);
                 // The kernel WARNs and skips a pfn it cannot find; so do we (it can only come from a caller's double free).
-                if (_allocator.Free(pfn))
-                    _treeFrees++;
+                _allocator.Free(pfn);
             }
         }
         finally

@@ -28,6 +28,13 @@ public sealed class IovaDomainOptions
     /// </summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Records every operation and its result in the trace format (see <see cref="Trace.TraceRecorder"/>), so that
+    /// <c>fastiova replay</c> reproduces the run. Recording serializes the domain; <see langword="null"/> (the default)
+    /// costs nothing. Requires <see cref="CpuCount"/> of at most 64.
+    /// </summary>
+    public Trace.TraceRecorder? Recorder { get; init; }
+
     internal void Validate()
     {
         if (CpuCount is < 1 or > 4096)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace FastIova.Locking;
 
 /// <summary>
@@ -6,8 +8,14 @@ namespace FastIova.Locking;
 /// cannot see the latter, and the tree's critical sections are short enough that parking a thread costs more than
 /// spinning. A mutable struct: keep it in a non-readonly field and never copy it.
 /// </summary>
+/// <remarks>
+/// Padded to two cache lines with the flag in the middle, so that no other field shares its line: the fast path
+/// reads the domain's other fields on every call, and must not miss in cache each time another thread takes the lock.
+/// </remarks>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
 internal struct TreeLock
 {
+    [FieldOffset(64)]
     private int _held;
 
     /// <summary>Acquires the lock (not re-entrant).</summary>

@@ -49,6 +49,18 @@ internal sealed class IovaAllocator
     /// <summary>Pfns covered by live ranges, anchor excluded.</summary>
     public ulong LivePfns { get; private set; }
 
+    /// <summary>Successful allocations.</summary>
+    public long Allocations { get; private set; }
+
+    /// <summary>Allocations refused by the 32-bit hint.</summary>
+    public long Dma32HintFailures { get; private set; }
+
+    /// <summary>Allocations that searched and found nothing.</summary>
+    public long ExhaustedFailures { get; private set; }
+
+    /// <summary>Ranges removed.</summary>
+    public long Removals { get; private set; }
+
     /// <summary>
     /// <c>alloc_iova</c>: places <paramref name="size"/> pfns at or above the start pfn and at or below
     /// <paramref name="limitPfn"/>, exactly where the kernel would.
@@ -72,7 +84,10 @@ internal sealed class IovaAllocator
         ulong limit = limitPfn + 1;
         bool is32 = limit <= _dma32Pfn;
         if (is32 && size >= _max32AllocSize)
+        {
+            Dma32HintFailures++;
             return AllocationFailure.Dma32Hint;
+        }
 
         int cached = is32 ? _cached32Node : _cachedNode;
         ulong alignMask = sizeAligned ? ~(BitOperations.RoundUpToPowerOf2(size) - 1) : ulong.MaxValue;
@@ -85,12 +100,14 @@ internal sealed class IovaAllocator
         if (start == IovaTree.NotFound)
         {
             _max32AllocSize = size;
+            ExhaustedFailures++;
             return AllocationFailure.Exhausted;
         }
 
         ulong end = start + size - 1;
         node = _tree.Insert(start, end);
         LivePfns += size;
+        Allocations++;
         if (end < _dma32Pfn)
             _cached32Node = node;
         else
@@ -148,6 +165,7 @@ internal sealed class IovaAllocator
         if (lo >= _tree.Lo(_cachedNode))
             _cachedNode = successor;
         LivePfns -= hi - lo + 1;
+        Removals++;
         _tree.Remove(node);
     }
 

@@ -317,8 +317,8 @@ internal sealed class IovaTree
 
         _nodes[n].Gap = lo - (pred == Nil ? 0 : _nodes[pred].Hi + 1);
         if (succ != Nil)
-            _nodes[succ].Gap = _nodes[succ].Lo - (hi + 1); // succ is an ancestor of n: the walk below covers it
-        UpdateMaxGapToRoot(n);
+            _nodes[succ].Gap = _nodes[succ].Lo - (hi + 1);
+        UpdateMaxGapUpward(n, succ); // succ is an ancestor of n (the last node the descent went left at)
         InsertFixup(n);
         _nodeCount++;
         return n;
@@ -333,6 +333,7 @@ internal sealed class IovaTree
 
         int y = z, x;
         bool removedBlack = !IsRed(y);
+        bool succBelowSplice = _nodes[z].Left == Nil && _nodes[z].Right != Nil; // else succ is the splice point's ancestor
         if (_nodes[z].Left == Nil)
         {
             x = _nodes[z].Right;
@@ -365,10 +366,14 @@ internal sealed class IovaTree
             _nodes[y].ParentAndColor = (_nodes[y].ParentAndColor & int.MaxValue) | (_nodes[z].ParentAndColor & int.MinValue);
         }
 
-        // Augmented fields must be exact before the fix-up: its rotations only recompute the two nodes they move.
+        // Augmented fields must be exact before the fix-up: its rotations only recompute the two nodes they move. The
+        // two changes (succ's gap, the splice under x's parent) lie on one root path, so one walk from the lower covers both.
         _nodes[succ].Gap = succGap;
-        UpdateMaxGapToRoot(succ);
-        UpdateMaxGapToRoot(Parent(x));
+        int splice = Parent(x);
+        if (succBelowSplice)
+            UpdateMaxGapUpward(succ, splice);
+        else
+            UpdateMaxGapUpward(splice, succ);
         if (removedBlack)
             DeleteFixup(x);
         _nodes[Nil].ParentAndColor = 0;
@@ -385,7 +390,7 @@ internal sealed class IovaTree
         Debug.Assert(newLo <= _nodes[n].Lo && _nodes[n].Lo - newLo <= _nodes[n].Gap);
         _nodes[n].Gap -= _nodes[n].Lo - newLo;
         _nodes[n].Lo = newLo;
-        UpdateMaxGapToRoot(n);
+        UpdateMaxGapUpward(n, n);
     }
 
     // ---- Red-black machinery -------------------------------------------------------------------------------------
@@ -432,10 +437,21 @@ internal sealed class IovaTree
         node.MaxGap = Math.Max(node.Gap, Math.Max(_nodes[node.Left].MaxGap, _nodes[node.Right].MaxGap));
     }
 
-    private void UpdateMaxGapToRoot(int n)
+    /// <summary>
+    /// Recomputes <c>MaxGap</c> from <paramref name="n"/> towards the root. Every change lies on this path at or below
+    /// <paramref name="lastChanged"/>; above it, a node whose value did not change leaves its ancestors unchanged too.
+    /// </summary>
+    private void UpdateMaxGapUpward(int n, int lastChanged)
     {
+        bool passed = lastChanged == Nil;
         for (; n != Nil; n = Parent(n))
+        {
+            ulong before = _nodes[n].MaxGap;
             Recompute(n);
+            passed |= n == lastChanged;
+            if (passed && _nodes[n].MaxGap == before)
+                return;
+        }
     }
 
     private void Transplant(int u, int v)
