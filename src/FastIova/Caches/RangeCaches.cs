@@ -184,7 +184,8 @@ internal sealed class RangeCaches
             ThreadCache[] caches;
             lock (_registryLock)
             {
-                _sealed |= seal;
+                if (seal)
+                    Volatile.Write(ref _sealed, true);
                 caches = [.. _threadCaches];
             }
 
@@ -195,8 +196,10 @@ internal sealed class RangeCaches
 
             // One process-wide fence for all caches: the owners' half of the handshake (see ThreadCache).
             Interlocked.MemoryBarrierProcessWide();
+            // Once sealed, every flush leaves the caches closed: a failure-driven flush racing Dispose must not reopen them.
+            bool keepClosed = Volatile.Read(ref _sealed);
             foreach (var cache in caches)
-                cache.CompleteFlush(_domain, keepClosed: seal);
+                cache.CompleteFlush(_domain, keepClosed);
         }
     }
 

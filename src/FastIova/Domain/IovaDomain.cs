@@ -55,7 +55,7 @@ public sealed partial class IovaDomain : IDisposable
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
         _recorder = _options.Recorder;
         _recorder?.Domain(granule, startPfn, _options.CpuCount);
-        IovaMetrics.Register(this);
+        MetricsId = IovaMetrics.Register(this);
     }
 
     /// <summary>Bytes per pfn.</summary>
@@ -294,6 +294,21 @@ public sealed partial class IovaDomain : IDisposable
         finally
         {
             _treeLock.Exit();
+        }
+    }
+
+    /// <summary>The value of the <c>domain</c> tag on this domain's measurements.</summary>
+    internal int MetricsId { get; }
+
+    /// <summary>Ranges in the tree without the disposed check, so tests can see what Dispose left behind.</summary>
+    internal int TreeCountIgnoringDisposal
+    {
+        get
+        {
+            _treeLock.Enter();
+            int count = _allocator.Tree.Count;
+            _treeLock.Exit();
+            return count;
         }
     }
 

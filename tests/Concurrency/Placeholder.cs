@@ -1,1 +1,0 @@
-namespace FastIova.Tests.Concurrency; internal static class Placeholder { }

@@ -1,0 +1,19 @@
+using FastIova.Tests.Concurrency.Infrastructure;
+using FastIova.Tests.Concurrency.Scenarios;
+using Xunit;
+
+namespace FastIova.Tests.Concurrency.Tests;
+
+/// <summary>Flushes racing the owners of the caches, explicit and failure-driven.</summary>
+public sealed class FlushConcurrencyTests
+{
+    [Theory]
+    [AllStrategies]
+    public void ExplicitFlushRacingOwners_LosesNothing(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(FlushScenarios.ExplicitRacingOwners, strategy, ExplorationBudget.Deep);
+
+    [Theory]
+    [AllStrategies]
+    public void FailureDrivenFlush_ReturnsEveryCachedRange_SoTheRetrySucceeds(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(FlushScenarios.FailureDrivenRacingOwner, strategy, ExplorationBudget.Deep);
+}
