@@ -1,0 +1,67 @@
+using FastIova.Perf.Scaling.Sources;
+
+namespace FastIova.Perf.Scaling;
+
+/// <summary>
+/// The per-thread pattern: the thread keeps a working set of <see cref="WorkingSet"/> live ranges and, round robin,
+/// frees the oldest and allocates a new one of the next size. Nothing crosses threads.
+/// </summary>
+internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex) : IScalingWorker
+    where TSource : struct, IRangeSource
+{
+    /// <summary>Live ranges per thread: a few dozen, like a driver's in-flight DMA mappings.</summary>
+    public const int WorkingSet = 32;
+
+    private const int PairsPerChunk = 64;
+
+    private readonly ulong[] _pfns = new ulong[WorkingSet];
+    private readonly ulong[] _sizes = new ulong[WorkingSet];
+    private readonly SizeSequence _sequence = new(threadIndex);
+    private TSource _source = source;
+    private int _slot;
+
+    /// <inheritdoc />
+    public void Initialize()
+    {
+        for (int i = 0; i < WorkingSet; i++)
+        {
+            Allocate(i);
+        }
+    }
+
+    /// <inheritdoc />
+    public long RunChunk()
+    {
+        int slot = _slot;
+        for (int i = 0; i < PairsPerChunk; i++)
+        {
+            _source.Free(_pfns[slot], _sizes[slot]);
+            Allocate(slot);
+            slot = slot == WorkingSet - 1 ? 0 : slot + 1;
+        }
+
+        _slot = slot;
+        return 2 * PairsPerChunk;
+    }
+
+    /// <inheritdoc />
+    public void Finish()
+    {
+        for (int i = 0; i < WorkingSet; i++)
+        {
+            _source.Free(_pfns[i], _sizes[i]);
+        }
+    }
+
+    private void Allocate(int slot)
+    {
+        ulong size = _sequence.Next();
+        if (!_source.TryAllocate(size, out ulong pfn))
+        {
+            throw new InvalidOperationException($"Allocation of {size} pfns failed in the per-thread workload.");
+        }
+
+        _pfns[slot] = pfn;
+        _sizes[slot] = size;
+    }
+}

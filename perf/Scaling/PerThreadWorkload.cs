@@ -1,0 +1,71 @@
+using FastIova.Perf.Baselines;
+using FastIova.Perf.Scaling.Sources;
+using FastIova.Perf.Scenarios;
+
+namespace FastIova.Perf.Scaling;
+
+/// <summary>
+/// The per-thread pattern (<see cref="PerThreadWorker{TSource}"/>) under the 32-bit limit <c>Dma32Pfn - 1</c>, on a
+/// fresh domain per run, through one of three allocators.
+/// </summary>
+internal sealed class PerThreadWorkload : IScalingWorkload
+{
+    private readonly Kind _kind;
+
+    private PerThreadWorkload(Kind kind) => _kind = kind;
+
+    private enum Kind
+    {
+        FastPath,
+        TreePath,
+        GlobalLock,
+    }
+
+    /// <summary>FastIova's fast path (<c>TryAllocateFast</c>/<c>FreeFast</c>).</summary>
+    public static PerThreadWorkload FastPath { get; } = new(Kind.FastPath);
+
+    /// <summary>FastIova's uncached tree path (<c>TryAllocate</c>/<c>Free</c>).</summary>
+    public static PerThreadWorkload TreePath { get; } = new(Kind.TreePath);
+
+    /// <summary>The global-lock baseline.</summary>
+    public static PerThreadWorkload GlobalLock { get; } = new(Kind.GlobalLock);
+
+    /// <inheritdoc />
+    public string Workload => "per-thread";
+
+    /// <inheritdoc />
+    public string Impl => _kind switch
+    {
+        Kind.FastPath => "fastiova-fast",
+        Kind.TreePath => "fastiova-tree",
+        _ => "global-lock",
+    };
+
+    /// <inheritdoc />
+    public IScalingRun Prepare(int threads) => new Run(_kind);
+
+    private sealed class Run : IScalingRun
+    {
+        private readonly Kind _kind;
+        private readonly IovaDomain _domain;
+        private readonly GlobalLockAllocator _globalLock;
+        private readonly ulong _limitPfn;
+
+        public Run(Kind kind)
+        {
+            _kind = kind;
+            _domain = new IovaDomain(FragmentedDomain.Granule, FragmentedDomain.StartPfn);
+            _limitPfn = _domain.Dma32Pfn - 1;
+            _globalLock = new GlobalLockAllocator(FragmentedDomain.StartPfn);
+        }
+
+        public IScalingWorker CreateWorker(int index) => _kind switch
+        {
+            Kind.FastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index),
+            Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index),
+            _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index),
+        };
+
+        public void Dispose() => _domain.Dispose();
+    }
+}

@@ -1,0 +1,12 @@
+namespace FastIova.Perf.Scaling;
+
+/// <summary>One row of the scaling table.</summary>
+/// <param name="Workload">The access pattern.</param>
+/// <param name="Impl">The allocator.</param>
+/// <param name="Threads">Threads that ran it.</param>
+/// <param name="Mops">Million operations (allocations plus frees) per second, all threads together.</param>
+internal sealed record ScalingResult(string Workload, string Impl, int Threads, double Mops)
+{
+    /// <summary>Million operations per second per thread.</summary>
+    public double MopsPerThread => Mops / Threads;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Scaling and retry figures on a many-core machine without .NET, from the repository root:
+#   dotnet publish perf -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -p:PublishTrimmed=true -o publish/perf
+#   (copy the tree with publish/perf to the machine)   OUT=/some/folder bash perf/device-run.sh
+# Writes scaling.json, retry.json, memory.json, the printed tables (*.txt) and lscpu.txt into $OUT.
+set -euo pipefail
+
+BIN="${PERF_BIN:-publish/perf/FastIova.Perf}"
+OUT="${OUT:-perf-results}"
+THREADS="${PERF_THREADS:-1,2,4,8,16}"
+SECONDS_PER_ROW="${PERF_SECONDS:-2}"
+LIVE="${PERF_LIVE:-1000,100000,1000000}"
+
+if [[ ! -x "$BIN" ]]; then
+  echo "device-run: $BIN not found; publish it first (see the top of this script)" >&2
+  exit 1
+fi
+mkdir -p "$OUT"
+
+{ lscpu 2>/dev/null || nproc; } | tee "$OUT/lscpu.txt" | head -20
+
+echo "== scaling (threads $THREADS, $SECONDS_PER_ROW s per row)"
+"$BIN" scaling --threads "$THREADS" --seconds "$SECONDS_PER_ROW" --json "$OUT/scaling.json" | tee "$OUT/scaling.txt"
+
+echo "== retry (live $LIVE)"
+"$BIN" retry --live "$LIVE" --json "$OUT/retry.json" | tee "$OUT/retry.txt"
+
+echo "== memory (1M live ranges)"
+"$BIN" memory --live 1000000 --json "$OUT/memory.json" | tee "$OUT/memory.txt"
