@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Caches;
 
 /// <summary>
@@ -51,6 +53,39 @@ internal sealed class Magazine
 
         pfn = 0;
         return false;
+    }
+
+    /// <summary>
+    /// The common case of <see cref="TryPop"/>: the last entry qualifies. Same result as <see cref="TryPop"/> when it
+    /// succeeds (the kernel scans from the last entry and takes the first that fits); false means "ask TryPop".
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPopLast(ulong maxStart, out ulong pfn)
+    {
+        int last = _count - 1;
+        var pfns = _pfns;
+        if ((uint)last < (uint)pfns.Length && pfns[last] <= maxStart)
+        {
+            pfn = pfns[last];
+            _count = last;
+            return true;
+        }
+
+        pfn = 0;
+        return false;
+    }
+
+    /// <summary>Pushes unless full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPush(ulong pfn)
+    {
+        int count = _count;
+        var pfns = _pfns;
+        if ((uint)count >= (uint)pfns.Length)
+            return false;
+        pfns[count] = pfn;
+        _count = count + 1;
+        return true;
     }
 
     public void Clear() => _count = 0;

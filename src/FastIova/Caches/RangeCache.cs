@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Caches;
 
 /// <summary>
@@ -42,6 +44,20 @@ internal abstract class RangeCache
             _misses[sizeClass]++;
         return hit;
     }
+
+    /// <summary>A hit on the <c>loaded</c> magazine's last entry, the path nearly every hit takes; false: use GetExclusive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected bool GetLastLoadedExclusive(int sizeClass, ulong maxStart, out ulong pfn)
+    {
+        if (!_pairs[sizeClass].Loaded.TryPopLast(maxStart, out pfn))
+            return false;
+        _hits[sizeClass]++;
+        return true;
+    }
+
+    /// <summary>An insert into a <c>loaded</c> magazine with room; false: use InsertExclusive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected bool InsertLoadedExclusive(int sizeClass, ulong pfn) => _pairs[sizeClass].Loaded.TryPush(pfn);
 
     protected void InsertExclusive(int sizeClass, ulong pfn) =>
         _pairs[sizeClass].Insert(pfn, _caches.Depot(sizeClass), _caches.Pool);

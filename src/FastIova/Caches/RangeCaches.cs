@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Caches;
 
 /// <summary>
@@ -29,6 +31,9 @@ internal sealed class RangeCaches
 
     [ThreadStatic]
     private static ThreadCache?[]? t_caches;
+
+    [ThreadStatic]
+    private static ThreadCache? t_lastCache;
 
     public RangeCaches(IovaDomain domain, IovaDomainOptions options)
     {
@@ -69,17 +74,27 @@ internal sealed class RangeCaches
     public CpuCache Cpu(int index) => _cpus[index];
 
     /// <summary>The calling thread's cache for this domain, created on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ThreadCache ForCurrentThread()
+    {
+        // Most threads use one domain: one thread-static read and one compare find its cache.
+        var last = t_lastCache;
+        if (last is not null && last.Caches == this)
+            return last;
+        return ForCurrentThreadFromTable();
+    }
+
+    private ThreadCache ForCurrentThreadFromTable()
     {
         var caches = t_caches;
         if (caches is not null && (uint)_slot < (uint)caches.Length)
         {
             var cache = caches[_slot];
             if (cache is not null && cache.Caches == this)
-                return cache;
+                return t_lastCache = cache;
         }
 
-        return Register();
+        return t_lastCache = Register();
     }
 
     private ThreadCache Register()

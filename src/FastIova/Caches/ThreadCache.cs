@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Caches;
 
 /// <summary>
@@ -30,6 +32,27 @@ internal sealed class ThreadCache : RangeCache
 
     /// <summary>The owning thread; once it has exited, the cache is reclaimed.</summary>
     public Thread Owner { get; }
+
+    /// <summary>The domain's hot path: a hit on the last entry of <c>loaded</c>, under the same handshake as <see cref="TryGet"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGetLastLoaded(int sizeClass, ulong maxStart, out ulong pfn)
+    {
+        pfn = 0;
+        Volatile.Write(ref _busy, 1);
+        bool hit = Volatile.Read(ref _flushRequested) == 0 && GetLastLoadedExclusive(sizeClass, maxStart, out pfn);
+        Volatile.Write(ref _busy, 0);
+        return hit;
+    }
+
+    /// <summary>The domain's hot path: an insert into <c>loaded</c> while it has room.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryInsertLoaded(int sizeClass, ulong pfn)
+    {
+        Volatile.Write(ref _busy, 1);
+        bool done = Volatile.Read(ref _flushRequested) == 0 && InsertLoadedExclusive(sizeClass, pfn);
+        Volatile.Write(ref _busy, 0);
+        return done;
+    }
 
     public override bool TryGet(int sizeClass, ulong maxStart, out ulong pfn)
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using FastIova.Caches;
 using FastIova.Trace;
 
@@ -8,6 +9,11 @@ public sealed partial class IovaDomain
 {
     private readonly RangeCaches _caches;
     private readonly SimulatedCpu[] _cpus;
+
+    // The hot path serves sizes 1..2^(classes-1) (all rounded to powers of two), and only when nothing wraps the
+    // fast path (recording, checked mode).
+    private readonly bool _hotPathOpen;
+    private readonly ulong _roundingBound;
     private long _fastFailures;
 
     /// <summary>The number of simulated CPUs (<see cref="IovaDomainOptions.CpuCount"/>).</summary>
@@ -22,8 +28,21 @@ public sealed partial class IovaDomain
     /// <param name="flushCachesOnFailure">On failure, flush every cache and the depots back to the tree and retry once.</param>
     /// <param name="pfn">The first pfn of the range, or 0 on failure.</param>
     /// <returns>Whether a range was obtained.</returns>
-    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) =>
-        AllocateFast(null, size, limitPfn, flushCachesOnFailure, out pfn);
+    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
+    {
+        // Hot path: a hit on the last entry of this thread's loaded magazine, which is what the kernel's rules pick
+        // first. Anything else (bad input, a miss, recording, checked mode, a closed cache) takes the full path, which
+        // starts the same lookup over with nothing changed.
+        if (_hotPathOpen && size - 1 < _roundingBound && limitPfn >= StartPfn && limitPfn <= MaxPfn)
+        {
+            ulong rounded = BitOperations.RoundUpToPowerOf2(size);
+            if (limitPfn + 1 >= rounded
+                && _caches.ForCurrentThread().TryGetLastLoaded(BitOperations.Log2(rounded), limitPfn + 1 - rounded, out pfn))
+                return true;
+        }
+
+        return AllocateFast(null, size, limitPfn, flushCachesOnFailure, out pfn);
+    }
 
     /// <summary>
     /// <c>free_iova_fast</c> through the calling thread's own cache. Any thread may free a range another thread
@@ -33,7 +52,14 @@ public sealed partial class IovaDomain
     /// <param name="size">The size passed when it was allocated.</param>
     /// <exception cref="InvalidOperationException">Checked mode, and the pfn does not start a live range of the size's
     /// class, or is already cached.</exception>
-    public void FreeFast(ulong pfn, ulong size) => FreeFastVia(null, pfn, size);
+    public void FreeFast(ulong pfn, ulong size)
+    {
+        // Hot path: room in this thread's loaded magazine; everything else takes the full path.
+        if (_hotPathOpen && size - 1 < _roundingBound && pfn <= MaxPfn
+            && _caches.ForCurrentThread().TryInsertLoaded(SizeClass.Of(size), pfn))
+            return;
+        FreeFastVia(null, pfn, size);
+    }
 
     /// <summary>The cache of simulated CPU <paramref name="index"/>, for simulators that model the kernel's per-CPU caches.</summary>
     /// <param name="index">0 to <see cref="CpuCount"/> - 1.</param>

@@ -54,6 +54,8 @@ public sealed partial class IovaDomain : IDisposable
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
         _recorder = _options.Recorder;
+        _hotPathOpen = _recorder is null && !_options.Checked;
+        _roundingBound = 1UL << (_options.SizeClasses - 1);
         _recorder?.Domain(granule, startPfn, _options);
         MetricsId = IovaMetrics.Register(this);
     }
