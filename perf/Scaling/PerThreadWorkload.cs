@@ -17,6 +17,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     private enum Kind
     {
         FastPath,
+        CheckedFastPath,
         TreePath,
         GlobalLock,
     }
@@ -26,6 +27,9 @@ internal sealed class PerThreadWorkload : IScalingWorkload
 
     /// <summary>FastIova's uncached tree path (<c>TryAllocate</c>/<c>Free</c>).</summary>
     public static PerThreadWorkload TreePath { get; } = new(Kind.TreePath);
+
+    /// <summary>The fast path of a domain in checked mode (double and foreign frees detected): what checking costs.</summary>
+    public static PerThreadWorkload CheckedFastPath { get; } = new(Kind.CheckedFastPath);
 
     /// <summary>The global-lock baseline.</summary>
     public static PerThreadWorkload GlobalLock { get; } = new(Kind.GlobalLock);
@@ -37,6 +41,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     public string Impl => _kind switch
     {
         Kind.FastPath => "fastiova-fast",
+        Kind.CheckedFastPath => "fastiova-checked",
         Kind.TreePath => "fastiova-tree",
         _ => "global-lock",
     };
@@ -54,14 +59,14 @@ internal sealed class PerThreadWorkload : IScalingWorkload
         public Run(Kind kind)
         {
             _kind = kind;
-            _domain = new IovaDomain(FragmentedDomain.Granule, FragmentedDomain.StartPfn);
+            _domain = new IovaDomain(FragmentedDomain.Granule, FragmentedDomain.StartPfn, new IovaDomainOptions { Checked = kind == Kind.CheckedFastPath });
             _limitPfn = _domain.Dma32Pfn - 1;
             _globalLock = new GlobalLockAllocator(FragmentedDomain.StartPfn);
         }
 
         public IScalingWorker CreateWorker(int index) => _kind switch
         {
-            Kind.FastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index),
+            Kind.FastPath or Kind.CheckedFastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index),
             Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index),
             _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index),
         };

@@ -17,6 +17,7 @@ internal static class ScalingMode
         ProducerConsumerWorkload.Instance,
         PerThreadWorkload.GlobalLock,
         PerThreadWorkload.TreePath,
+        PerThreadWorkload.CheckedFastPath,
     ];
 
     /// <summary>Runs every workload on every thread count for <paramref name="seconds"/> each.</summary>

@@ -178,23 +178,28 @@ internal sealed class IovaTree
     /// </remarks>
     public ulong FindHighest(ulong low, ulong high, ulong size, ulong alignMask)
     {
-        if (low > high || high - low + 1 < size)
+        if (low > high || high - low + 1 < size || _nodes[_root].MaxGap < size)
             return NotFound;
         return FindHighest(_root, low, high, size, alignMask);
     }
 
+    // Precondition: x's subtree holds a gap of at least `size` (MaxGap checked by the caller).
     private ulong FindHighest(int x, ulong low, ulong high, ulong size, ulong alignMask)
     {
-        while (x != Nil)
+        while (true)
         {
             ref TreeNode node = ref _nodes[x];
-            if (node.MaxGap < size)
-                return NotFound;
+
+            // Read both children's MaxGap before deciding: the two loads are independent, so with a tree larger than
+            // the caches their misses overlap instead of costing one after the other.
+            int right = node.Right, left = node.Left;
+            ulong rightMax = _nodes[right].MaxGap;
+            ulong leftMax = _nodes[left].MaxGap;
 
             // Gaps in the right subtree start above node.Hi: they matter only if node.Hi is below the window's top.
-            if (node.Hi < high)
+            if (node.Hi < high && rightMax >= size)
             {
-                ulong found = FindHighest(node.Right, low, high, size, alignMask);
+                ulong found = FindHighest(right, low, high, size, alignMask);
                 if (found != NotFound)
                     return found;
             }
@@ -214,12 +219,10 @@ internal sealed class IovaTree
 
             // Gaps in the left subtree all end below this node's gap: none can reach the window if that gap starts at
             // or below the window's bottom.
-            if (gapBottom <= low)
+            if (gapBottom <= low || leftMax < size)
                 return NotFound;
-            x = node.Left;
+            x = left;
         }
-
-        return NotFound;
     }
 
     /// <summary>
