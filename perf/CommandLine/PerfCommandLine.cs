@@ -4,6 +4,7 @@ using System.Globalization;
 using FastIova.Perf.Benchmarks;
 using FastIova.Perf.Gate;
 using FastIova.Perf.Memory;
+using FastIova.Perf.Align;
 using FastIova.Perf.Retry;
 using FastIova.Perf.Scaling;
 
@@ -18,7 +19,7 @@ internal static class PerfCommandLine
     private static readonly string[] s_helpTokens = ["-h", "--help", "-?", "/?", "/h", "--version"];
 
     /// <summary>The modes this parser handles; any other first argument belongs to BenchmarkDotNet.</summary>
-    public static IReadOnlyList<string> Modes { get; } = ["bench", "scaling", "retry", "memory", "save-baseline", "gate", "compare"];
+    public static IReadOnlyList<string> Modes { get; } = ["bench", "scaling", "retry", "align", "memory", "save-baseline", "gate", "compare"];
 
     /// <summary>Runs the program.</summary>
     public static int Run(string[] args)
@@ -46,6 +47,7 @@ internal static class PerfCommandLine
         root.Add(BenchCommand());
         root.Add(ScalingCommand());
         root.Add(RetryCommand());
+        root.Add(AlignCommand());
         root.Add(MemoryCommand());
         root.Add(SaveBaselineCommand());
         root.Add(GateCommand());
@@ -83,6 +85,18 @@ internal static class PerfCommandLine
             live, seconds, json,
         };
         command.SetAction(result => RetryMode.Run(result.GetValue(live)!, result.GetValue(seconds), result.GetValue(json)));
+        return command;
+    }
+
+    private static Command AlignCommand()
+    {
+        var gaps = IntList("--gaps", "Misaligned gaps above the answer, comma-separated (at most 100000).", "1000,10000,100000");
+        var json = JsonOption("Write rows {workload, impl, gaps, ns} to this JSON file.");
+        var command = new Command("align", "Time the augmented search's worst case: a size-aligned request below many gaps that are big enough but misaligned.")
+        {
+            gaps, json,
+        };
+        command.SetAction(result => AlignMode.Run(result.GetValue(gaps)!, result.GetValue(json)));
         return command;
     }
 

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Globalization;
+using FastIova.Perf.Reporting;
+using FastIova.Perf.Scenarios;
+
+namespace FastIova.Perf.Align;
+
+/// <summary>
+/// <c>perf align</c>: the documented worst case of the augmented search (<see cref="MisalignedGapsScenario"/>), timed
+/// with FastIova's search and with the kernel's walk in the same run. JSON rows <c>{workload, impl, gaps, ns}</c>.
+/// </summary>
+internal static class AlignMode
+{
+    private static readonly Implementation[] s_implementations = [Implementation.Augmented, Implementation.LinearWalk];
+
+    public static int Run(IReadOnlyList<int> gapCounts, string? jsonPath)
+    {
+        ResultTable.Line($"align: {MachineDescription.Describe()}");
+        ResultTable.Line("ns = median time of a size-aligned 4-pfn allocation below N misaligned 4-pfn gaps (the gap test passes, the alignment fails)");
+        // Untimed first pass over both searches, so that the first measured case does not run on tier-0 code.
+        foreach (Implementation impl in s_implementations)
+        {
+            using var warm = MisalignedGapsScenario.Build(1_000, impl.ToDomainOptions());
+            MedianNanoseconds(warm);
+        }
+
+        var rows = new List<(string Impl, int Gaps, double Ns)>();
+        foreach (int gaps in gapCounts)
+        {
+            foreach (Implementation impl in s_implementations)
+            {
+                using var scenario = MisalignedGapsScenario.Build(gaps, impl.ToDomainOptions());
+                double ns = MedianNanoseconds(scenario);
+                rows.Add((impl.Label(), gaps, ns));
+                Console.Error.WriteLine($"  N={gaps,-8} {impl.Label(),-12} {ResultTable.Number(ns)} ns");
+            }
+        }
+
+        ResultTable.Print(
+            "Aligned worst case (ns per allocation)",
+            ["impl", "misaligned gaps", "ns", "ns per gap"],
+            rows.Select(r => (IReadOnlyList<string>)
+            [
+                r.Impl,
+                r.Gaps.ToString("N0", CultureInfo.InvariantCulture),
+                ResultTable.Number(r.Ns),
+                ResultTable.Number(r.Ns / r.Gaps),
+            ]),
+            firstNumericColumn: 1);
+        if (jsonPath is not null)
+        {
+            JsonRowsFile.Write(jsonPath, rows, (writer, r) =>
+            {
+                writer.WriteString("workload", "aligned-worst-case");
+                writer.WriteString("impl", r.Impl);
+                writer.WriteNumber("gaps", r.Gaps);
+                writer.WriteNumber("ns", Math.Round(r.Ns, 1));
+            });
+            ResultTable.Line($"JSON: {jsonPath}");
+        }
+
+        return 0;
+    }
+
+    private static double MedianNanoseconds(MisalignedGapsScenario scenario)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            scenario.Allocate();
+            scenario.Restore();
+        }
+
+        var samples = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (samples.Count < 15 || (clock.ElapsedMilliseconds < 500 && samples.Count < 100_000))
+        {
+            long start = Stopwatch.GetTimestamp();
+            scenario.Allocate();
+            long end = Stopwatch.GetTimestamp();
+            scenario.Restore();
+            samples.Add(end - start);
+        }
+
+        samples.Sort();
+        return samples[samples.Count / 2] * 1e9 / Stopwatch.Frequency;
+    }
+}
