@@ -76,6 +76,4 @@ internal struct MagazinePair
         domain.FreeCachedToTree(Previous.Pfns);
         Previous.Clear();
     }
-
-    public readonly int CachedCount => Loaded.Count + Previous.Count;
 }

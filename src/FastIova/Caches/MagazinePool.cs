@@ -20,9 +20,6 @@ internal sealed class MagazinePool
 
     public int MagazineSize { get; }
 
-    /// <summary>Magazines created so far.</summary>
-    public int Created => Volatile.Read(ref _created);
-
     /// <summary>
     /// The magazine with id <paramref name="id"/>. A reader learns an id only from a stack head published after the
     /// magazine was stored here, so the array it reads (old or grown) already holds it.
@@ -53,7 +50,7 @@ internal sealed class MagazinePool
             }
 
             all[id] = magazine;
-            Volatile.Write(ref _created, id + 1);
+            _created = id + 1;
             return magazine;
         }
     }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using FastIova.Caches;
 using FastIova.Trace;
 
@@ -10,8 +9,8 @@ public sealed partial class IovaDomain
     private readonly RangeCaches _caches;
     private readonly SimulatedCpu[] _cpus;
 
-    // The hot path serves sizes 1..2^(classes-1) (all rounded to powers of two), and only when nothing wraps the
-    // fast path (recording, checked mode).
+    // The hot path serves the cached sizes, 1..2^(classes-1), and only when nothing wraps the fast path (recording,
+    // checked mode).
     private readonly bool _hotPathOpen;
     private readonly ulong _roundingBound;
     private long _fastFailures;
@@ -35,9 +34,9 @@ public sealed partial class IovaDomain
         // starts the same lookup over with nothing changed.
         if (_hotPathOpen && size - 1 < _roundingBound && limitPfn >= StartPfn && limitPfn <= MaxPfn)
         {
-            ulong rounded = BitOperations.RoundUpToPowerOf2(size);
+            ulong rounded = SizeClass.RoundForAllocation(size, _caches.ClassCount);
             if (limitPfn + 1 >= rounded
-                && _caches.ForCurrentThread().TryGetLastLoaded(BitOperations.Log2(rounded), limitPfn + 1 - rounded, out pfn))
+                && _caches.ForCurrentThread().TryGetLastLoaded(SizeClass.Of(rounded), limitPfn + 1 - rounded, out pfn))
                 return true;
         }
 

@@ -314,8 +314,6 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
-    /// <summary>Bytes held by the tree's node storage.</summary>
-    internal long TreeStorageBytes => _allocator.Tree.StorageBytes;
 
     /// <summary>
     /// Flushes every cache back to the tree and makes the domain unusable: later calls throw

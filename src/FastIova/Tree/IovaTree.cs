@@ -46,9 +46,6 @@ internal sealed class IovaTree
     /// <summary>Ranges in the tree, anchor excluded.</summary>
     public int Count => _nodeCount - 1;
 
-    /// <summary>Bytes held by the node array (the per-range storage cost).</summary>
-    public long StorageBytes => (long)_nodes.Length * Unsafe.SizeOf<TreeNode>();
-
     /// <summary>First pfn of node <paramref name="n"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Lo(int n) => _nodes[n].Lo;
