@@ -11,14 +11,6 @@ public sealed class ReplayCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exitCode = new FastIovaCommand().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
-
     private string Write(string name, string text)
     {
         string path = Path.Combine(_folder, name);
@@ -31,7 +23,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string path = Write("bad.trace", "# header\n\nfree 1\n");
 
-        var (exitCode, output, error) = Invoke("replay", path);
+        var (exitCode, output, error) = CliRunner.Invoke("replay", path);
 
         Assert.Equal(2, exitCode);
         Assert.Contains($"{path}: line 3: 'free' before the first 'domain'", error, StringComparison.Ordinal);
@@ -41,7 +33,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void MissingFile_ExitsWith2()
     {
-        var (exitCode, _, error) = Invoke("replay", Path.Combine(_folder, "absent.trace"));
+        var (exitCode, _, error) = CliRunner.Invoke("replay", Path.Combine(_folder, "absent.trace"));
 
         Assert.Equal(2, exitCode);
         Assert.Contains("cannot read", error, StringComparison.Ordinal);
@@ -50,7 +42,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void NoFile_IsACommandLineError()
     {
-        var (exitCode, _, error) = Invoke("replay");
+        var (exitCode, _, error) = CliRunner.Invoke("replay");
 
         Assert.Equal(1, exitCode);
         Assert.NotEmpty(error);
@@ -59,7 +51,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void Help_ListsTheExitCodes()
     {
-        var (exitCode, output, _) = Invoke("replay", "--help");
+        var (exitCode, output, _) = CliRunner.Invoke("replay", "--help");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("2 = a malformed or unreadable trace", output, StringComparison.Ordinal);
@@ -71,7 +63,7 @@ public sealed class ReplayCommandTests : IDisposable
         string good = ConformanceTraces.PathOf("a-seed-scenario.trace.gz");
         string bad = Write("wrong.trace", "domain 4096 0 => ok\nalloc 1 100 0 => 100\nalloc 1 100 0 => 1\n");
 
-        var (exitCode, output, _) = Invoke("replay", bad, good);
+        var (exitCode, output, _) = CliRunner.Invoke("replay", bad, good);
 
         Assert.Equal(1, exitCode);
         string[] lines = output.TrimEnd().Split(Environment.NewLine);

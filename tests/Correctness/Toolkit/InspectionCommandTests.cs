@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Xml.Linq;
 using FastIova.Cli;
 using FastIova.Cli.Inspection;
+using FastIova.Tests.Correctness.Cli;
 using FastIova.Tests.Correctness.Conformance;
 using FastIova.Trace;
 using Xunit;
@@ -14,14 +15,6 @@ public sealed class InspectionCommandTests : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("fastiova-inspect-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exitCode = new FastIovaCommand().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
 
     [Theory]
     [InlineData("e-fast-4cpu.trace.gz", 3000)]
@@ -78,7 +71,7 @@ public sealed class InspectionCommandTests : IDisposable
         using var inspector = TraceInspector.Replay(path);
         var snapshot = inspector.Snapshot();
 
-        var (exitCode, output, error) = Invoke("stats", path);
+        var (exitCode, output, error) = CliRunner.Invoke("stats", path);
 
         Assert.Equal(0, exitCode);
         Assert.Empty(error);
@@ -94,7 +87,7 @@ public sealed class InspectionCommandTests : IDisposable
     [Fact]
     public void Stats_OfATraceWithSeveralDomains_ListsEachOne()
     {
-        var (exitCode, output, _) = Invoke("stats", ConformanceTraces.PathOf("a-seed-scenario.trace.gz"));
+        var (exitCode, output, _) = CliRunner.Invoke("stats", ConformanceTraces.PathOf("a-seed-scenario.trace.gz"));
 
         Assert.Equal(0, exitCode);
         Assert.Contains("10 domain(s)", output, StringComparison.Ordinal);
@@ -108,7 +101,7 @@ public sealed class InspectionCommandTests : IDisposable
         string path = Path.Combine(_folder, "empty.trace");
         File.WriteAllText(path, "# nothing here\n");
 
-        var (exitCode, _, error) = Invoke("stats", path);
+        var (exitCode, _, error) = CliRunner.Invoke("stats", path);
 
         Assert.Equal(2, exitCode);
         Assert.Contains("no 'domain' line", error, StringComparison.Ordinal);
@@ -124,7 +117,7 @@ public sealed class InspectionCommandTests : IDisposable
         string svg = Path.Combine(_folder, "map.svg");
         string[] args = at is null ? ["map", path, "--svg", svg] : ["map", path, "--svg", svg, "--at", at];
 
-        var (exitCode, output, error) = Invoke(args);
+        var (exitCode, output, error) = CliRunner.Invoke(args);
 
         Assert.True(exitCode == 0, error);
         Assert.Contains(svg, output, StringComparison.Ordinal);
@@ -148,7 +141,7 @@ public sealed class InspectionCommandTests : IDisposable
     [Fact]
     public void Map_WithoutSvg_IsACommandLineError()
     {
-        var (exitCode, _, error) = Invoke("map", ConformanceTraces.PathOf("a-seed-scenario.trace.gz"));
+        var (exitCode, _, error) = CliRunner.Invoke("map", ConformanceTraces.PathOf("a-seed-scenario.trace.gz"));
 
         Assert.Equal(1, exitCode);
         Assert.NotEmpty(error);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FastIova.Cli;
 using FastIova.Trace;
+using FastIova.Tests.Correctness.Cli;
 using Xunit;
 
 namespace FastIova.Tests.Correctness.Toolkit;
@@ -38,14 +39,11 @@ public sealed class RecordingRoundTripTests : IDisposable
     {
         string path = Path.Combine(_folder, "seeded.trace");
         File.WriteAllText(path, Record(recorder => SeededRun(recorder, seed: 7)));
-        var output = new StringWriter();
-        var error = new StringWriter();
-
-        int exitCode = new FastIovaCommand().Parse(["replay", path]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var (exitCode, output, error) = CliRunner.Invoke("replay", path);
 
         Assert.Equal(0, exitCode);
-        Assert.Contains(" 0 mismatches", output.ToString(), StringComparison.Ordinal);
-        Assert.Empty(error.ToString());
+        Assert.Contains(" 0 mismatches", output, StringComparison.Ordinal);
+        Assert.Empty(error);
     }
 
     [Fact]
