@@ -32,6 +32,8 @@ internal sealed class RangeCaches
     [ThreadStatic]
     private static ThreadCache?[]? t_caches;
 
+    // Accepted retention: a thread's table and last-used entry keep a disposed domain reachable until the thread uses
+    // a domain with the same slot or another domain at all (bounded: one table entry per live domain slot).
     [ThreadStatic]
     private static ThreadCache? t_lastCache;
 
