@@ -49,14 +49,16 @@ public sealed partial class IovaDomain : IDisposable
         StartPfn = startPfn;
         Dma32Pfn = 1UL << (32 - shift);
         _allocator = new IovaAllocator(startPfn, Dma32Pfn, _options.Search);
+
+        // The recorder may refuse the options: before the caches start their timer and take a slot.
+        _recorder = _options.Recorder;
+        _recorder?.Domain(granule, startPfn, _options);
         _caches = new RangeCaches(this, _options);
         _cpus = new SimulatedCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
-        _recorder = _options.Recorder;
         _hotPathOpen = _recorder is null && !_options.Checked;
         _roundingBound = 1UL << (_options.SizeClasses - 1);
-        _recorder?.Domain(granule, startPfn, _options);
         MetricsId = IovaMetrics.Register(this);
     }
 
