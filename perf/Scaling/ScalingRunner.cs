@@ -17,9 +17,8 @@ internal static class ScalingRunner
         var workers = new Thread[threads];
         for (int i = 0; i < threads; i++)
         {
-            IScalingWorker worker = run.CreateWorker(i);
             int index = i;
-            workers[i] = new Thread(() => Body(worker, index, state)) { IsBackground = true, Name = $"scaling-{i}" };
+            workers[i] = new Thread(() => Body(run, index, state)) { IsBackground = true, Name = $"scaling-{i}" };
             workers[i].Start();
         }
 
@@ -46,10 +45,14 @@ internal static class ScalingRunner
         return new ScalingResult(workload.Workload, workload.Impl, threads, ops / stopwatch.Elapsed.TotalSeconds / 1e6);
     }
 
-    private static void Body(IScalingWorker worker, int index, RunState state)
+    private static void Body(IScalingRun run, int index, RunState state)
     {
         try
         {
+            // Created on its own thread: a worker's mutable state (its size sequence's cursor, its working set) then
+            // sits in this thread's allocation context. Created back to back by one thread, the workers' objects
+            // shared cache lines, and every operation of one thread invalidated its neighbours' lines.
+            IScalingWorker worker = run.CreateWorker(index);
             worker.Initialize();
             state.Start.SignalAndWait();
             while (!Volatile.Read(ref state.WarmupOver))
