@@ -10,6 +10,11 @@ internal struct MagazinePair
     public Magazine Loaded;
     public Magazine Previous;
 
+    // Beside the magazines they count: the hot path touches one struct, not a second array. Written only by whoever
+    // holds the cache; read racily for statistics.
+    public long Hits;
+    public long Misses;
+
     public MagazinePair(MagazinePool pool)
     {
         Loaded = pool.Rent();

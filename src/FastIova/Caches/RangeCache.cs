@@ -11,9 +11,6 @@ internal abstract class RangeCache
     private readonly MagazinePair[] _pairs;
     private readonly RangeCaches _caches;
 
-    // Written only by whoever holds the cache (the CPU lock, or the owning thread); read racily for statistics.
-    private readonly long[] _hits;
-    private readonly long[] _misses;
 
     protected RangeCache(RangeCaches caches)
     {
@@ -21,8 +18,6 @@ internal abstract class RangeCache
         _pairs = new MagazinePair[caches.ClassCount];
         for (int k = 0; k < _pairs.Length; k++)
             _pairs[k] = new MagazinePair(caches.Pool);
-        _hits = new long[caches.ClassCount];
-        _misses = new long[caches.ClassCount];
     }
 
     /// <summary>Looks up class <paramref name="sizeClass"/>; the caller provides exclusion.</summary>
@@ -31,17 +26,18 @@ internal abstract class RangeCache
     /// <summary>Caches <paramref name="pfn"/> in class <paramref name="sizeClass"/>; false if the cache is closed.</summary>
     public abstract bool TryInsert(int sizeClass, ulong pfn);
 
-    public long Hits(int sizeClass) => Volatile.Read(ref _hits[sizeClass]);
+    public long Hits(int sizeClass) => Volatile.Read(ref _pairs[sizeClass].Hits);
 
-    public long Misses(int sizeClass) => Volatile.Read(ref _misses[sizeClass]);
+    public long Misses(int sizeClass) => Volatile.Read(ref _pairs[sizeClass].Misses);
 
     protected bool GetExclusive(int sizeClass, ulong maxStart, out ulong pfn)
     {
-        bool hit = _pairs[sizeClass].TryGet(maxStart, _caches.Depot(sizeClass), _caches.Pool, out pfn);
+        ref MagazinePair pair = ref _pairs[sizeClass];
+        bool hit = pair.TryGet(maxStart, _caches.Depot(sizeClass), _caches.Pool, out pfn);
         if (hit)
-            _hits[sizeClass]++;
+            pair.Hits++;
         else
-            _misses[sizeClass]++;
+            pair.Misses++;
         return hit;
     }
 
@@ -49,9 +45,10 @@ internal abstract class RangeCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected bool GetLastLoadedExclusive(int sizeClass, ulong maxStart, out ulong pfn)
     {
-        if (!_pairs[sizeClass].Loaded.TryPopLast(maxStart, out pfn))
+        ref MagazinePair pair = ref _pairs[sizeClass];
+        if (!pair.Loaded.TryPopLast(maxStart, out pfn))
             return false;
-        _hits[sizeClass]++;
+        pair.Hits++;
         return true;
     }
 
@@ -76,7 +73,7 @@ internal abstract class RangeCache
         {
             _caches.Pool.Return(_pairs[k].Loaded);
             _caches.Pool.Return(_pairs[k].Previous);
-            _pairs[k] = default;
+            _pairs[k].Loaded = _pairs[k].Previous = null!;
         }
     }
 }
