@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using FastIova.Perf.Reporting;
 using FastIova.Perf.Scenarios;
+using FastIova.Perf.Timing;
 
 namespace FastIova.Perf.Align;
 
@@ -11,6 +11,7 @@ namespace FastIova.Perf.Align;
 /// </summary>
 internal static class AlignMode
 {
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(0.5);
     private static readonly Implementation[] s_implementations = [Implementation.Augmented, Implementation.LinearWalk];
 
     public static int Run(IReadOnlyList<int> gapCounts, string? jsonPath)
@@ -21,7 +22,7 @@ internal static class AlignMode
         foreach (Implementation impl in s_implementations)
         {
             using var warm = MisalignedGapsScenario.Build(1_000, impl.ToDomainOptions());
-            MedianNanoseconds(warm);
+            MedianTimer.MedianNanoseconds(warm, Budget);
         }
 
         var rows = new List<(string Impl, int Gaps, double Ns)>();
@@ -30,7 +31,7 @@ internal static class AlignMode
             foreach (Implementation impl in s_implementations)
             {
                 using var scenario = MisalignedGapsScenario.Build(gaps, impl.ToDomainOptions());
-                double ns = MedianNanoseconds(scenario);
+                double ns = MedianTimer.MedianNanoseconds(scenario, Budget);
                 rows.Add((impl.Label(), gaps, ns));
                 Console.Error.WriteLine($"  N={gaps,-8} {impl.Label(),-12} {ResultTable.Number(ns)} ns");
             }
@@ -60,28 +61,5 @@ internal static class AlignMode
         }
 
         return 0;
-    }
-
-    private static double MedianNanoseconds(MisalignedGapsScenario scenario)
-    {
-        for (int i = 0; i < 50; i++)
-        {
-            scenario.Allocate();
-            scenario.Restore();
-        }
-
-        var samples = new List<double>();
-        var clock = Stopwatch.StartNew();
-        while (samples.Count < 15 || (clock.ElapsedMilliseconds < 500 && samples.Count < 100_000))
-        {
-            long start = Stopwatch.GetTimestamp();
-            scenario.Allocate();
-            long end = Stopwatch.GetTimestamp();
-            scenario.Restore();
-            samples.Add(end - start);
-        }
-
-        samples.Sort();
-        return samples[samples.Count / 2] * 1e9 / Stopwatch.Frequency;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FastIova.Perf.Reporting;
 using FastIova.Perf.Scenarios;
+using FastIova.Perf.Timing;
 
 namespace FastIova.Perf.Retry;
 
@@ -31,7 +32,7 @@ internal static class RetryMode
                     double ns;
                     using (RetryOnlyScenario scenario = RetryOnlyScenario.Build(live, limit, impl.ToDomainOptions()))
                     {
-                        ns = RetryTimer.MedianNanoseconds(scenario, budget);
+                        ns = MedianTimer.MedianNanoseconds(scenario, budget);
                     }
 
                     var result = new RetryResult(impl.Label(), live, LimitLabel(limit), ns);

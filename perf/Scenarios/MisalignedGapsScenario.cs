@@ -12,7 +12,7 @@ namespace FastIova.Perf.Scenarios;
 /// request is 4 pfns, size-aligned. The limit is not 32-bit, so the search starts from <c>cached_node</c>, which stays
 /// the anchor: the block it returns ends below 4 GiB and only moves <c>cached32_node</c>.
 /// </remarks>
-internal sealed class MisalignedGapsScenario : IDisposable
+internal sealed class MisalignedGapsScenario : IRestorableStep, IDisposable
 {
     public const ulong Size = 4;
     private const ulong Base = 64;
@@ -45,6 +45,9 @@ internal sealed class MisalignedGapsScenario : IDisposable
     /// <summary>The measured call: the highest aligned 4-block, found below every misaligned gap.</summary>
     public ulong Allocate() =>
         _domain.TryAllocate(Size, _limit, sizeAligned: true, out IovaRange range) ? range.PfnLo : throw new InvalidOperationException("The aligned allocation failed.");
+
+    /// <inheritdoc />
+    void IRestorableStep.Run() => Allocate();
 
     /// <summary>Frees the block; <c>cached_node</c> is still the anchor, so the next search is the same.</summary>
     public void Restore() => _domain.Free(Base);

@@ -11,7 +11,7 @@ namespace FastIova.Perf.Scenarios;
 /// A 1-pfn request then finds nothing in the first pass (the window below the cached node is empty) and the retry
 /// pass has to come down from the limit past all N ranges to the hole: N steps for the kernel's walk.
 /// </summary>
-internal sealed class RetryOnlyScenario : IDisposable
+internal sealed class RetryOnlyScenario : IRestorableStep, IDisposable
 {
     // Pfns of filler in the 64-bit layout: any size works, it only has to sit between bottom and hole.
     private const ulong Filler64 = 16;
@@ -117,6 +117,9 @@ internal sealed class RetryOnlyScenario : IDisposable
 
         return range.PfnLo;
     }
+
+    /// <inheritdoc />
+    void IRestorableStep.Run() => AllocateInHole();
 
     /// <summary>
     /// Puts the state back as it was before <see cref="AllocateInHole"/>: freeing the hole moves the cached node

@@ -1,22 +1,22 @@
 using System.Diagnostics;
 using FastIova.Perf.Scenarios;
 
-namespace FastIova.Perf.Retry;
+namespace FastIova.Perf.Timing;
 
 /// <summary>
-/// Times the retry-only allocation by itself: a timestamp on each side of <see cref="RetryOnlyScenario.AllocateInHole"/>,
-/// the restore outside the timed window, the cost of a bare timestamp pair subtracted, the median kept.
-/// The restore cannot be left out of a loop (the free moves the cached node), hence one timed call per sample.
+/// Times one step by itself: a timestamp on each side of <see cref="IRestorableStep.Run"/>, the restore outside the
+/// timed window, the cost of a bare timestamp pair subtracted, the median kept. A restore cannot be left out of a loop
+/// (the steps move the cached nodes), hence one timed call per sample.
 /// </summary>
-internal static class RetryTimer
+internal static class MedianTimer
 {
     private const int MinSamples = 15;
     private const int MaxSamples = 200_000;
 
     private static readonly Lazy<double> s_timestampOverheadTicks = new(MeasureTimestampOverhead);
 
-    /// <summary>Median nanoseconds per retry-only allocation, after a warm-up, within about <paramref name="budget"/>.</summary>
-    public static double MedianNanoseconds(RetryOnlyScenario scenario, TimeSpan budget)
+    /// <summary>Median nanoseconds per <see cref="IRestorableStep.Run"/>, after a warm-up, within about <paramref name="budget"/>.</summary>
+    public static double MedianNanoseconds(IRestorableStep step, TimeSpan budget)
     {
         double overhead = s_timestampOverheadTicks.Value;
 
@@ -24,8 +24,8 @@ internal static class RetryTimer
         var warm = Stopwatch.StartNew();
         for (int i = 0; i < 500 && warm.Elapsed < budget / 5; i++)
         {
-            scenario.AllocateInHole();
-            scenario.Restore();
+            step.Run();
+            step.Restore();
         }
 
         var samples = new List<double>();
@@ -33,9 +33,9 @@ internal static class RetryTimer
         while (samples.Count < MinSamples || (clock.Elapsed < budget && samples.Count < MaxSamples))
         {
             long start = Stopwatch.GetTimestamp();
-            scenario.AllocateInHole();
+            step.Run();
             long end = Stopwatch.GetTimestamp();
-            scenario.Restore();
+            step.Restore();
             samples.Add(Math.Max(0, end - start - overhead));
         }
 
