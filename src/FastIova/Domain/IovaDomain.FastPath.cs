@@ -256,16 +256,7 @@ public sealed partial class IovaDomain
         }
 
         // free_iova_fast falls back to free_iova: the range containing pfn, if any.
-        _treeLock.Enter();
-        try
-        {
-            ThrowIfDisposed();
-            _allocator.Free(pfn);
-        }
-        finally
-        {
-            _treeLock.Exit();
-        }
+        FreeCore(pfn);
     }
 
     internal void FlushCpu(CpuCache cache)
