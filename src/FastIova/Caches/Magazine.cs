@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace FastIova.Caches;
 
 /// <summary>
@@ -8,13 +6,10 @@ namespace FastIova.Caches;
 /// </summary>
 internal sealed class Magazine
 {
-    private readonly ulong[] _pfns;
-    private int _count;
-
     public Magazine(int id, int capacity)
     {
         Id = id;
-        _pfns = new ulong[capacity];
+        Slots = new ulong[capacity];
     }
 
     /// <summary>This magazine's index in its <see cref="MagazinePool"/>, which the lock-free stacks link by.</summary>
@@ -23,30 +18,36 @@ internal sealed class Magazine
     /// <summary>The next magazine's id + 1 while on a <see cref="MagazineStack"/> (0: none).</summary>
     public int Next;
 
-    public int Count => _count;
+    /// <summary>
+    /// The pfns held, <c>Slots[0..Count)</c>. While the magazine is a cache's <c>loaded</c> one, the cache's
+    /// <see cref="MagazinePair"/> keeps the count and writes it back here when it lets the magazine go.
+    /// </summary>
+    public int Count;
 
-    public bool IsEmpty => _count == 0;
+    /// <summary>The storage, its length the capacity.</summary>
+    public ulong[] Slots { get; }
 
-    public bool IsFull => _count == _pfns.Length;
+    public bool IsEmpty => Count == 0;
+
+    public bool IsFull => Count == Slots.Length;
 
     /// <summary>The cached pfns, in index order (the order in which a flush frees them).</summary>
-    public ReadOnlySpan<ulong> Pfns => _pfns.AsSpan(0, _count);
+    public ReadOnlySpan<ulong> Pfns => Slots.AsSpan(0, Count);
 
-    public void Push(ulong pfn) => _pfns[_count++] = pfn;
+    public void Clear() => Count = 0;
 
     /// <summary>
-    /// <c>iova_magazine_pop</c>: takes the last entry (highest index) not above <paramref name="maxStart"/> and moves
-    /// the magazine's last entry into its place.
+    /// <c>iova_magazine_pop</c> over <paramref name="slots"/>[0..<paramref name="count"/>): takes the last entry
+    /// (highest index) not above <paramref name="maxStart"/> and moves the last entry into its place.
     /// </summary>
-    public bool TryPop(ulong maxStart, out ulong pfn)
+    public static bool TryPop(ulong[] slots, ref int count, ulong maxStart, out ulong pfn)
     {
-        var pfns = _pfns;
-        for (int i = _count - 1; i >= 0; i--)
+        for (int i = count - 1; i >= 0; i--)
         {
-            if (pfns[i] <= maxStart)
+            if (slots[i] <= maxStart)
             {
-                pfn = pfns[i];
-                pfns[i] = pfns[--_count];
+                pfn = slots[i];
+                slots[i] = slots[--count];
                 return true;
             }
         }
@@ -54,39 +55,4 @@ internal sealed class Magazine
         pfn = 0;
         return false;
     }
-
-    /// <summary>
-    /// The common case of <see cref="TryPop"/>: the last entry qualifies. Same result as <see cref="TryPop"/> when it
-    /// succeeds (the kernel scans from the last entry and takes the first that fits); false means "ask TryPop".
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryPopLast(ulong maxStart, out ulong pfn)
-    {
-        int last = _count - 1;
-        var pfns = _pfns;
-        if ((uint)last < (uint)pfns.Length && pfns[last] <= maxStart)
-        {
-            pfn = pfns[last];
-            _count = last;
-            return true;
-        }
-
-        pfn = 0;
-        return false;
-    }
-
-    /// <summary>Pushes unless full.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryPush(ulong pfn)
-    {
-        int count = _count;
-        var pfns = _pfns;
-        if ((uint)count >= (uint)pfns.Length)
-            return false;
-        pfns[count] = pfn;
-        _count = count + 1;
-        return true;
-    }
-
-    public void Clear() => _count = 0;
 }

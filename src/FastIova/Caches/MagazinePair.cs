@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Caches;
 
 /// <summary>
@@ -5,20 +7,63 @@ namespace FastIova.Caches;
 /// for moving between them and the class depot. The caller provides exclusion (a CPU's lock, or a thread cache's
 /// owner handshake); the depot and the pool are lock-free.
 /// </summary>
+/// <remarks>
+/// While a magazine is <c>loaded</c>, its pfn array and count live here rather than in the magazine, so that a hit
+/// reads this struct and the array and nothing else (one dependent load fewer than going through the magazine). The
+/// count is written back to the magazine whenever it stops being <c>loaded</c>, before anyone else can see it.
+/// </remarks>
 internal struct MagazinePair
 {
-    public Magazine Loaded;
-    public Magazine Previous;
+    private Magazine _loaded;
+    private ulong[] _loadedPfns;
+    private int _loadedCount;
+    private Magazine _previous;
 
-    // Beside the magazines they count: the hot path touches one struct, not a second array. Written only by whoever
-    // holds the cache; read racily for statistics.
+    // Beside the magazines they count: a hit touches one struct. Written only by whoever holds the cache; read racily
+    // for statistics.
     public long Hits;
     public long Misses;
 
     public MagazinePair(MagazinePool pool)
     {
-        Loaded = pool.Rent();
-        Previous = pool.Rent();
+        _loaded = null!;
+        _loadedPfns = null!;
+        Load(pool.Rent());
+        _previous = pool.Rent();
+    }
+
+    /// <summary>
+    /// The common hit: <c>loaded</c>'s last entry qualifies. Same result as <see cref="TryGet"/> when it succeeds (the
+    /// kernel scans from the last entry and takes the first that fits); false means "ask TryGet".
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPopLast(ulong maxStart, out ulong pfn)
+    {
+        int last = _loadedCount - 1;
+        var pfns = _loadedPfns;
+        if ((uint)last < (uint)pfns.Length && pfns[last] <= maxStart)
+        {
+            pfn = pfns[last];
+            _loadedCount = last;
+            Hits++;
+            return true;
+        }
+
+        pfn = 0;
+        return false;
+    }
+
+    /// <summary>The common insert: <c>loaded</c> has room. False means "use Insert".</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPush(ulong pfn)
+    {
+        int count = _loadedCount;
+        var pfns = _loadedPfns;
+        if ((uint)count >= (uint)pfns.Length)
+            return false;
+        pfns[count] = pfn;
+        _loadedCount = count + 1;
+        return true;
     }
 
     /// <summary>
@@ -28,11 +73,11 @@ internal struct MagazinePair
     /// </summary>
     public bool TryGet(ulong maxStart, MagazineStack depot, MagazinePool pool, out ulong pfn)
     {
-        if (Loaded.IsEmpty)
+        if (_loadedCount == 0)
         {
-            if (!Previous.IsEmpty)
+            if (!_previous.IsEmpty)
             {
-                (Loaded, Previous) = (Previous, Loaded);
+                SwapWithPrevious();
             }
             else
             {
@@ -43,12 +88,12 @@ internal struct MagazinePair
                     return false;
                 }
 
-                pool.Return(Loaded);
-                Loaded = full;
+                pool.Return(Unload());
+                Load(full);
             }
         }
 
-        return Loaded.TryPop(maxStart, out pfn);
+        return Magazine.TryPop(_loadedPfns, ref _loadedCount, maxStart, out pfn);
     }
 
     /// <summary>
@@ -57,28 +102,57 @@ internal struct MagazinePair
     /// </summary>
     public void Insert(ulong pfn, MagazineStack depot, MagazinePool pool)
     {
-        if (Loaded.IsFull)
+        if (_loadedCount == _loadedPfns.Length)
         {
-            if (!Previous.IsFull)
+            if (!_previous.IsFull)
             {
-                (Loaded, Previous) = (Previous, Loaded);
+                SwapWithPrevious();
             }
             else
             {
-                depot.Push(Loaded);
-                Loaded = pool.Rent();
+                depot.Push(Unload());
+                Load(pool.Rent());
             }
         }
 
-        Loaded.Push(pfn);
+        _loadedPfns[_loadedCount++] = pfn;
     }
 
     /// <summary>Frees every cached pfn to the tree, <c>loaded</c> then <c>prev</c>, each in index order, as the kernel's flush.</summary>
-    public readonly void FlushTo(IovaDomain domain)
+    public void FlushTo(IovaDomain domain)
     {
-        domain.FreeCachedToTree(Loaded.Pfns);
-        Loaded.Clear();
-        domain.FreeCachedToTree(Previous.Pfns);
-        Previous.Clear();
+        domain.FreeCachedToTree(_loadedPfns.AsSpan(0, _loadedCount));
+        _loadedCount = 0;
+        domain.FreeCachedToTree(_previous.Pfns);
+        _previous.Clear();
+    }
+
+    /// <summary>Gives both (flushed, empty) magazines back to the pool; the pair must never be used again.</summary>
+    public void ReturnTo(MagazinePool pool)
+    {
+        pool.Return(Unload());
+        pool.Return(_previous);
+        _loaded = _previous = null!;
+        _loadedPfns = null!;
+    }
+
+    private void SwapWithPrevious()
+    {
+        var previous = _previous;
+        _previous = Unload();
+        Load(previous);
+    }
+
+    private void Load(Magazine magazine)
+    {
+        _loaded = magazine;
+        _loadedPfns = magazine.Slots;
+        _loadedCount = magazine.Count;
+    }
+
+    private readonly Magazine Unload()
+    {
+        _loaded.Count = _loadedCount;
+        return _loaded;
     }
 }

@@ -8,15 +8,19 @@ namespace FastIova.Caches;
 /// </summary>
 internal abstract class RangeCache
 {
-    private readonly MagazinePair[] _pairs;
-    private readonly RangeCaches _caches;
+    /// <summary>The most size classes a domain may have (<see cref="IovaDomainOptions.SizeClasses"/>).</summary>
+    public const int MaxClasses = 32;
 
+    // Inline rather than an array: a hit reads the pair straight from this object, without first loading an array.
+    private MagazinePairs _pairs;
+    private readonly int _classCount;
+    private readonly RangeCaches _caches;
 
     protected RangeCache(RangeCaches caches)
     {
         _caches = caches;
-        _pairs = new MagazinePair[caches.ClassCount];
-        for (int k = 0; k < _pairs.Length; k++)
+        _classCount = caches.ClassCount;
+        for (int k = 0; k < _classCount; k++)
             _pairs[k] = new MagazinePair(caches.Pool);
     }
 
@@ -45,16 +49,12 @@ internal abstract class RangeCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected bool GetLastLoadedExclusive(int sizeClass, ulong maxStart, out ulong pfn)
     {
-        ref MagazinePair pair = ref _pairs[sizeClass];
-        if (!pair.Loaded.TryPopLast(maxStart, out pfn))
-            return false;
-        pair.Hits++;
-        return true;
+        return _pairs[sizeClass].TryPopLast(maxStart, out pfn);
     }
 
     /// <summary>An insert into a <c>loaded</c> magazine with room; false: use InsertExclusive.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected bool InsertLoadedExclusive(int sizeClass, ulong pfn) => _pairs[sizeClass].Loaded.TryPush(pfn);
+    protected bool InsertLoadedExclusive(int sizeClass, ulong pfn) => _pairs[sizeClass].TryPush(pfn);
 
     protected void InsertExclusive(int sizeClass, ulong pfn) =>
         _pairs[sizeClass].Insert(pfn, _caches.Depot(sizeClass), _caches.Pool);
@@ -62,18 +62,14 @@ internal abstract class RangeCache
     /// <summary><c>free_cpu_cached_iovas</c>: every class in order, <c>loaded</c> then <c>prev</c>.</summary>
     protected void FlushExclusive(IovaDomain domain)
     {
-        for (int k = 0; k < _pairs.Length; k++)
+        for (int k = 0; k < _classCount; k++)
             _pairs[k].FlushTo(domain);
     }
 
     /// <summary>Gives the (flushed, empty) magazines back to the pool; the cache must never be used again.</summary>
     protected void ReturnMagazinesExclusive()
     {
-        for (int k = 0; k < _pairs.Length; k++)
-        {
-            _caches.Pool.Return(_pairs[k].Loaded);
-            _caches.Pool.Return(_pairs[k].Previous);
-            _pairs[k].Loaded = _pairs[k].Previous = null!;
-        }
+        for (int k = 0; k < _classCount; k++)
+            _pairs[k].ReturnTo(_caches.Pool);
     }
 }

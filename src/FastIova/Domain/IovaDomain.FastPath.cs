@@ -10,9 +10,10 @@ public sealed partial class IovaDomain
     private readonly SimulatedCpu[] _cpus;
 
     // The hot path serves the cached sizes, 1..2^(classes-1), and only when nothing wraps the fast path (recording,
-    // checked mode).
-    private readonly bool _hotPathOpen;
-    private readonly ulong _roundingBound;
+    // checked mode): then the bound is 0 and `size - 1 < _hotSizeBound` fails for every size, so that one compare
+    // tests both. Likewise `limit - StartPfn <= _hotLimitSpan` is StartPfn <= limit <= MaxPfn in one compare.
+    private readonly ulong _hotSizeBound;
+    private readonly ulong _hotLimitSpan;
     private long _fastFailures;
 
     /// <summary>The number of simulated CPUs (<see cref="IovaDomainOptions.CpuCount"/>).</summary>
@@ -32,11 +33,13 @@ public sealed partial class IovaDomain
         // Hot path: a hit on the last entry of this thread's loaded magazine, which is what the kernel's rules pick
         // first. Anything else (bad input, a miss, recording, checked mode, a closed cache) takes the full path, which
         // starts the same lookup over with nothing changed.
-        if (_hotPathOpen && size - 1 < _roundingBound && limitPfn >= StartPfn && limitPfn <= MaxPfn)
+        if (size - 1 < _hotSizeBound && limitPfn - StartPfn <= _hotLimitSpan)
         {
-            ulong rounded = SizeClass.RoundForAllocation(size, _caches.ClassCount);
+            // SizeClass.RoundForAllocation for a cached size: the class's power of two.
+            int sizeClass = SizeClass.Of(size);
+            ulong rounded = 1UL << sizeClass;
             if (limitPfn + 1 >= rounded
-                && _caches.ForCurrentThread().TryGetLastLoaded(SizeClass.Of(rounded), limitPfn + 1 - rounded, out pfn))
+                && _caches.ForCurrentThread().TryGetLastLoaded(sizeClass, limitPfn + 1 - rounded, out pfn))
                 return true;
         }
 
@@ -54,7 +57,7 @@ public sealed partial class IovaDomain
     public void FreeFast(ulong pfn, ulong size)
     {
         // Hot path: room in this thread's loaded magazine; everything else takes the full path.
-        if (_hotPathOpen && size - 1 < _roundingBound && pfn <= MaxPfn
+        if (size - 1 < _hotSizeBound && pfn <= MaxPfn
             && _caches.ForCurrentThread().TryInsertLoaded(SizeClass.Of(size), pfn))
             return;
         FreeFastVia(null, pfn, size);

@@ -57,8 +57,8 @@ public sealed partial class IovaDomain : IDisposable
         _cpus = new SimulatedCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new SimulatedCpu(this, _caches.Cpu(i), i);
-        _hotPathOpen = _recorder is null && !_options.Checked;
-        _roundingBound = 1UL << (_options.SizeClasses - 1);
+        _hotSizeBound = _recorder is null && !_options.Checked ? 1UL << (_options.SizeClasses - 1) : 0;
+        _hotLimitSpan = MaxPfn - StartPfn;
         MetricsId = IovaMetrics.Register(this);
     }
 

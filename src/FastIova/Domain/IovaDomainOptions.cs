@@ -1,3 +1,5 @@
+using FastIova.Caches;
+
 namespace FastIova;
 
 /// <summary>Settings of an <see cref="IovaDomain"/> beyond its granule and start pfn.</summary>
@@ -39,8 +41,8 @@ public sealed class IovaDomainOptions
     {
         if (CpuCount is < 1 or > 4096)
             throw new ArgumentOutOfRangeException("options", CpuCount, "CpuCount must be between 1 and 4096.");
-        if (SizeClasses is < 1 or > 32)
-            throw new ArgumentOutOfRangeException("options", SizeClasses, "SizeClasses must be between 1 and 32.");
+        if (SizeClasses is < 1 or > RangeCache.MaxClasses)
+            throw new ArgumentOutOfRangeException("options", SizeClasses, $"SizeClasses must be between 1 and {RangeCache.MaxClasses}.");
         if (MagazineSize is < 1 or > 1 << 20)
             throw new ArgumentOutOfRangeException("options", MagazineSize, "MagazineSize must be between 1 and 2^20.");
         if (DepotTrimInterval <= TimeSpan.Zero && DepotTrimInterval != Timeout.InfiniteTimeSpan)
