@@ -101,16 +101,7 @@ internal sealed class RangeCaches
 
     private ThreadCache Register()
     {
-        var cache = new ThreadCache(this, Thread.CurrentThread);
-        bool sweep;
-        lock (_registryLock)
-        {
-            if (_sealed)
-                cache.RequestFlush(); // born closed: the owner goes straight to the tree, which throws ObjectDisposedException
-            _threadCaches.Add(cache);
-            sweep = _threadCaches.Count >= _sweepAt;
-        }
-
+        var cache = Add(new ThreadCache(this, Thread.CurrentThread), out bool sweep);
         var caches = t_caches;
         if (caches is null || caches.Length <= _slot)
         {
@@ -119,11 +110,62 @@ internal sealed class RangeCaches
         }
 
         caches[_slot] = cache;
-
-        // Amortized reclamation: sweeping whenever the registry has doubled keeps thread churn at O(1) per thread.
         if (sweep)
             ReclaimDeadThreadCaches();
         return cache;
+    }
+
+    /// <summary>The cache behind a new <see cref="IovaCache"/>: registered like a thread's, so flushes reach it.</summary>
+    public ThreadCache CreateOwned(IovaCache owner)
+    {
+        var cache = Add(new ThreadCache(this, owner), out bool sweep);
+        if (sweep)
+            ReclaimDeadThreadCaches();
+        return cache;
+    }
+
+    /// <summary>Disposing an <see cref="IovaCache"/>: its ranges go back to the tree and the cache is forgotten.</summary>
+    public void Release(ThreadCache cache)
+    {
+        lock (_flushGate)
+        {
+            lock (_registryLock)
+            {
+                if (!_threadCaches.Remove(cache))
+                    return;
+            }
+
+            Retire(cache);
+        }
+    }
+
+    private ThreadCache Add(ThreadCache cache, out bool sweep)
+    {
+        lock (_registryLock)
+        {
+            if (_sealed)
+                cache.RequestFlush(); // born closed: the owner goes straight to the tree, which throws ObjectDisposedException
+            _threadCaches.Add(cache);
+
+            // Amortized reclamation: sweeping whenever the registry has doubled keeps thread churn at O(1) per thread.
+            sweep = _threadCaches.Count >= _sweepAt;
+        }
+
+        return cache;
+    }
+
+    /// <summary>Empties a cache whose owner is gone or done with it into the tree, keeps its counts and retires it. Under the flush gate.</summary>
+    private void Retire(ThreadCache cache)
+    {
+        cache.RequestFlush();
+        cache.CompleteFlush(_domain, keepClosed: true); // the owner is gone or is the caller: nothing to wait for
+        for (int k = 0; k < ClassCount; k++)
+        {
+            Interlocked.Add(ref _retiredHits[k], cache.Hits(k));
+            Interlocked.Add(ref _retiredMisses[k], cache.Misses(k));
+        }
+
+        cache.Retire();
     }
 
     /// <summary>
@@ -139,7 +181,7 @@ internal sealed class RangeCaches
             {
                 for (int i = _threadCaches.Count - 1; i >= 0; i--)
                 {
-                    if (!_threadCaches[i].Owner.IsAlive)
+                    if (_threadCaches[i].IsAbandoned)
                     {
                         (dead ??= []).Add(_threadCaches[i]);
                         _threadCaches.RemoveAt(i);
@@ -153,17 +195,7 @@ internal sealed class RangeCaches
                 return 0;
 
             foreach (var cache in dead)
-            {
-                cache.RequestFlush();
-                cache.CompleteFlush(_domain, keepClosed: true); // the owner is gone: nothing to wait for
-                for (int k = 0; k < ClassCount; k++)
-                {
-                    Interlocked.Add(ref _retiredHits[k], cache.Hits(k));
-                    Interlocked.Add(ref _retiredMisses[k], cache.Misses(k));
-                }
-
-                cache.Retire();
-            }
+                Retire(cache);
 
             Interlocked.Add(ref _reclaimed, dead.Count);
             return dead.Count;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 
 namespace FastIova.Caches;
@@ -16,10 +15,9 @@ internal static class SizeClass
     public static ulong RoundForAllocation(ulong size, int classes) =>
         size < 1UL << (classes - 1) ? BitOperations.RoundUpToPowerOf2(size) : size;
 
-    /// <summary>The class of a size, at least 1: <c>order_base_2(size)</c>, i.e. <c>ceil(log2 size)</c>, 0 for size 1.</summary>
-    public static int Of(ulong size)
-    {
-        Debug.Assert(size != 0);
-        return 64 - BitOperations.LeadingZeroCount(size - 1);
-    }
+    /// <summary>
+    /// The class of a size: <c>order_base_2(size)</c>, i.e. <c>ceil(log2 size)</c>, 0 for size 1. Size 0, which callers
+    /// reject, gives 64: no class.
+    /// </summary>
+    public static int Of(ulong size) => 64 - BitOperations.LeadingZeroCount(size - 1);
 }

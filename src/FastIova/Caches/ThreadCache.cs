@@ -3,9 +3,10 @@ using System.Runtime.CompilerServices;
 namespace FastIova.Caches;
 
 /// <summary>
-/// A thread's own cache. Only the owning thread looks up and inserts, so a hit takes no lock and no interlocked
-/// instruction; another thread that must empty it (a flush, Dispose, or reclaiming it after the owner exited) uses an
-/// asymmetric handshake instead of a lock.
+/// A cache with one owner at a time: a thread (found through the thread-static lookup) or an <see cref="IovaCache"/>
+/// handle, whose holder promises not to use it from two threads at once. Only the owner looks up and inserts, so a hit
+/// takes no lock and no interlocked instruction; another thread that must empty it (a flush, Dispose, or reclaiming it
+/// once the owner is gone) uses an asymmetric handshake instead of a lock.
 /// </summary>
 /// <remarks>
 /// The handshake (Dekker's, with the heavy fence on the rare side): the owner writes <c>_busy = 1</c>, then reads
@@ -20,18 +21,30 @@ internal sealed class ThreadCache : RangeCache
     private int _busy;
     private int _flushRequested;
 
+    private readonly Thread? _ownerThread;
+    private readonly WeakReference? _ownerHandle;
+
+    /// <summary>A cache of thread <paramref name="owner"/>.</summary>
     public ThreadCache(RangeCaches caches, Thread owner)
         : base(caches)
     {
         Caches = caches;
-        Owner = owner;
+        _ownerThread = owner;
+    }
+
+    /// <summary>The cache behind an <see cref="IovaCache"/>, held weakly so that an undisposed handle can be collected.</summary>
+    public ThreadCache(RangeCaches caches, IovaCache owner)
+        : base(caches)
+    {
+        Caches = caches;
+        _ownerHandle = new WeakReference(owner);
     }
 
     /// <summary>The cache set this cache belongs to (a thread's slot table may hold caches of disposed domains).</summary>
     public RangeCaches Caches { get; }
 
-    /// <summary>The owning thread; once it has exited, the cache is reclaimed.</summary>
-    public Thread Owner { get; }
+    /// <summary>The owner can never use the cache again: its thread has exited, or its handle was collected undisposed.</summary>
+    public bool IsAbandoned => _ownerThread is not null ? !_ownerThread.IsAlive : !_ownerHandle!.IsAlive;
 
     /// <summary>The domain's hot path: a hit on the last entry of <c>loaded</c>, under the same handshake as <see cref="TryGet"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

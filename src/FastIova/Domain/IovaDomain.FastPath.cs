@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastIova.Caches;
 using FastIova.Trace;
 
@@ -9,9 +10,7 @@ public sealed partial class IovaDomain
     private readonly RangeCaches _caches;
     private readonly SimulatedCpu[] _cpus;
 
-    // The hot path serves the cached sizes, 1..2^(classes-1), and only when nothing wraps the fast path (recording,
-    // checked mode): then the bound is 0 and `size - 1 < _hotSizeBound` fails for every size, so that one compare
-    // tests both. Likewise `limit - StartPfn <= _hotLimitSpan` is StartPfn <= limit <= MaxPfn in one compare.
+    // See HotPathServes.
     private readonly ulong _hotSizeBound;
     private readonly ulong _hotLimitSpan;
     private long _fastFailures;
@@ -30,19 +29,9 @@ public sealed partial class IovaDomain
     /// <returns>Whether a range was obtained.</returns>
     public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
     {
-        // Hot path: a hit on the last entry of this thread's loaded magazine, which is what the kernel's rules pick
-        // first. Anything else (bad input, a miss, recording, checked mode, a closed cache) takes the full path, which
-        // starts the same lookup over with nothing changed.
-        if (size - 1 < _hotSizeBound && limitPfn - StartPfn <= _hotLimitSpan)
-        {
-            // SizeClass.RoundForAllocation for a cached size: the class's power of two.
-            int sizeClass = SizeClass.Of(size);
-            ulong rounded = 1UL << sizeClass;
-            if (limitPfn + 1 >= rounded
-                && _caches.ForCurrentThread().TryGetLastLoaded(sizeClass, limitPfn + 1 - rounded, out pfn))
-                return true;
-        }
-
+        if (IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart)
+            && _caches.ForCurrentThread().TryGetLastLoaded(sizeClass, maxStart, out pfn))
+            return true;
         return AllocateFast(null, size, limitPfn, flushCachesOnFailure, out pfn);
     }
 
@@ -56,12 +45,43 @@ public sealed partial class IovaDomain
     /// class, or is already cached.</exception>
     public void FreeFast(ulong pfn, ulong size)
     {
-        // Hot path: room in this thread's loaded magazine; everything else takes the full path.
-        if (size - 1 < _hotSizeBound && pfn <= MaxPfn
-            && _caches.ForCurrentThread().TryInsertLoaded(SizeClass.Of(size), pfn))
+        if (IsHotFree(pfn, size) && _caches.ForCurrentThread().TryInsertLoaded(SizeClass.Of(size), pfn))
             return;
         FreeFastVia(null, pfn, size);
     }
+
+    /// <summary>
+    /// Creates a range cache owned by the caller: the per-thread fast path without the per-call thread lookup, for a
+    /// caller that keeps one cache per worker (see <see cref="IovaCache"/>).
+    /// </summary>
+    /// <returns>A new, empty cache; dispose it to return its ranges to the tree.</returns>
+    public IovaCache CreateCache()
+    {
+        ThrowIfDisposed();
+        return new IovaCache(this, _caches);
+    }
+
+    // The hot path: a hit on the last entry of an owned cache's loaded magazine (what the kernel's rules pick first),
+    // or an insert while it has room. It serves the cached sizes, 1..2^(classes-1), and only when nothing wraps the
+    // fast path (recording, checked mode): then _hotSizeBound is 0 and `size - 1 < _hotSizeBound` fails for every
+    // size, so one compare tests both. `pfn - StartPfn <= _hotLimitSpan` is StartPfn <= pfn <= MaxPfn in one compare.
+    // Anything else (bad input, a miss, a closed cache) takes the full path, which starts over with nothing changed.
+    // The cache is looked up only after these tests pass, where the full path would look it up too.
+
+    /// <summary>An allocation the hot path may serve, with its class and the highest start that fits below the limit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IsHotAllocation(ulong size, ulong limitPfn, out int sizeClass, out ulong maxStart)
+    {
+        // SizeClass.RoundForAllocation for a cached size: its class's power of two.
+        sizeClass = SizeClass.Of(size);
+        ulong rounded = 1UL << sizeClass;
+        maxStart = limitPfn + 1 - rounded;
+        return size - 1 < _hotSizeBound && limitPfn - StartPfn <= _hotLimitSpan && limitPfn + 1 >= rounded;
+    }
+
+    /// <summary>A free the hot path may take.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IsHotFree(ulong pfn, ulong size) => size - 1 < _hotSizeBound && pfn - StartPfn <= _hotLimitSpan;
 
     /// <summary>The cache of simulated CPU <paramref name="index"/>, for simulators that model the kernel's per-CPU caches.</summary>
     /// <param name="index">0 to <see cref="CpuCount"/> - 1.</param>

@@ -1,13 +1,16 @@
 namespace FastIova.Tests.Concurrency.Model;
 
 /// <summary>
-/// One way into the fast path (the calling thread's cache, or a simulated CPU's), bound to the ledger so that every
+/// One way into the fast path (the calling thread's cache, an owned <see cref="IovaCache"/>, or a simulated CPU's), bound to the ledger so that every
 /// range taken is claimed and every range given back is released first.
 /// </summary>
 internal abstract class FastPathEndpoint(OwnershipLedger ledger, string owner)
 {
     /// <summary>The fast path through the calling thread's cache.</summary>
     public static FastPathEndpoint Thread(IovaDomain domain, OwnershipLedger ledger, string owner) => new ThreadCacheEndpoint(domain, ledger, owner);
+
+    /// <summary>The fast path through an owned cache.</summary>
+    public static FastPathEndpoint Owned(IovaCache cache, OwnershipLedger ledger, string owner) => new OwnedCacheEndpoint(cache, ledger, owner);
 
     /// <summary>The fast path through a simulated CPU's cache.</summary>
     public static FastPathEndpoint Cpu(SimulatedCpu cpu, OwnershipLedger ledger, string owner) => new CpuCacheEndpoint(cpu, ledger, owner);
@@ -46,6 +49,14 @@ internal abstract class FastPathEndpoint(OwnershipLedger ledger, string owner)
             domain.TryAllocateFast(size, limitPfn, flushCachesOnFailure, out pfn);
 
         protected override void FreeFast(ulong pfn, ulong size) => domain.FreeFast(pfn, size);
+    }
+
+    private sealed class OwnedCacheEndpoint(IovaCache cache, OwnershipLedger ledger, string owner) : FastPathEndpoint(ledger, owner)
+    {
+        protected override bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) =>
+            cache.TryAllocateFast(size, limitPfn, flushCachesOnFailure, out pfn);
+
+        protected override void FreeFast(ulong pfn, ulong size) => cache.FreeFast(pfn, size);
     }
 
     private sealed class CpuCacheEndpoint(SimulatedCpu cpu, OwnershipLedger ledger, string owner) : FastPathEndpoint(ledger, owner)

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace FastIova.Tests.Concurrency.Tests;
 
-/// <summary>Flushes racing the owners of the caches, explicit and failure-driven.</summary>
+/// <summary>Flushes racing the owners of the caches, explicit and failure-driven, and owned caches' Dispose.</summary>
 public sealed class FlushConcurrencyTests
 {
     [Theory]
@@ -16,4 +16,14 @@ public sealed class FlushConcurrencyTests
     [AllStrategies]
     public void FailureDrivenFlush_ReturnsEveryCachedRange_SoTheRetrySucceeds(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(FlushScenarios.FailureDrivenRacingOwner, strategy, ExplorationBudget.Deep);
+
+    [Theory]
+    [AllStrategies]
+    public void OwnedCacheDisposeRacingFlush_LosesNothing(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(OwnedCacheScenarios.DisposeRacingFlush, strategy, ExplorationBudget.Deep);
+
+    [Theory]
+    [AllStrategies]
+    public void OwnedCacheHandOverRacingFlush_LosesNothing(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(OwnedCacheScenarios.HandOverRacingFlush, strategy, ExplorationBudget.Short);
 }

@@ -7,8 +7,10 @@ namespace FastIova.Tests.Correctness.Caches;
 /// with tree operations only, so a differential test against this model checks the cache layer, not the tree.
 /// </summary>
 /// <remarks>
-/// Caches 0..CpuCount-1 are the simulated CPUs; cache CpuCount stands for the calling thread's own cache, which a
-/// whole-cache flush empties after the CPUs (and which counts towards the trim threshold once it exists).
+/// Caches 0..CpuCount-1 are the simulated CPUs; cache CpuCount stands for the calling thread's own cache, and the
+/// caches after it for <see cref="IovaCache"/>s. The thread's cache exists from its first use, an owned cache from its
+/// creation to its disposal; a whole-cache flush empties the CPUs, then the existing caches in the order they came
+/// into being, and each existing cache counts towards the trim threshold.
 /// </remarks>
 internal sealed class CacheLayerModel : IDisposable
 {
@@ -18,21 +20,17 @@ internal sealed class CacheLayerModel : IDisposable
     private readonly PairModel[][] _caches;
     private readonly List<List<ulong>>[] _depots; // per class; the depot's head is the list's last element
     private readonly Dictionary<ulong, ulong> _fastRanges = []; // pfn -> rounded size, for fast ranges still in the tree
-    private bool _threadCacheExists;
+    private readonly List<int> _existing = []; // thread and owned caches, in the order they came into being
 
-    public CacheLayerModel(ulong granule, ulong startPfn, int classes, int magazineSize, int cpuCount)
+    public CacheLayerModel(ulong granule, ulong startPfn, int classes, int magazineSize, int cpuCount, int ownedCaches = 0)
     {
         Tree = new IovaDomain(granule, startPfn, new IovaDomainOptions { CpuCount = 1, DepotTrimInterval = Timeout.InfiniteTimeSpan });
         _classes = classes;
         _magazineSize = magazineSize;
         _cpuCount = cpuCount;
-        _caches = new PairModel[cpuCount + 1][];
+        _caches = new PairModel[cpuCount + 1 + ownedCaches][];
         for (int c = 0; c < _caches.Length; c++)
-        {
-            _caches[c] = new PairModel[classes];
-            for (int k = 0; k < classes; k++)
-                _caches[c][k] = new PairModel();
-        }
+            _caches[c] = NewCache();
 
         _depots = new List<List<ulong>>[classes];
         for (int k = 0; k < classes; k++)
@@ -47,6 +45,25 @@ internal sealed class CacheLayerModel : IDisposable
     /// <summary>The index that names the calling thread's cache.</summary>
     public int ThreadCacheIndex => _cpuCount;
 
+    /// <summary>The index that names owned cache slot <paramref name="slot"/>.</summary>
+    public int OwnedCacheIndex(int slot) => _cpuCount + 1 + slot;
+
+    /// <summary>A new <see cref="IovaCache"/> in slot <paramref name="slot"/>: empty, and last in flush order.</summary>
+    public void CreateOwned(int slot)
+    {
+        int cache = OwnedCacheIndex(slot);
+        _caches[cache] = NewCache();
+        _existing.Add(cache);
+    }
+
+    /// <summary>Disposing the <see cref="IovaCache"/> in slot <paramref name="slot"/>: its ranges go back to the tree.</summary>
+    public void DisposeOwned(int slot)
+    {
+        int cache = OwnedCacheIndex(slot);
+        FlushCache(cache);
+        _existing.Remove(cache);
+    }
+
     public long[] Hits { get; }
 
     public long[] Misses { get; }
@@ -57,7 +74,7 @@ internal sealed class CacheLayerModel : IDisposable
 
     public long Trimmed { get; private set; }
 
-    public int ThreadCaches => _threadCacheExists ? 1 : 0;
+    public int ThreadCaches => _existing.Count;
 
     /// <summary>Fast-path ranges still in the tree (handed out or cached): first pfn to rounded size.</summary>
     public IReadOnlyDictionary<ulong, ulong> FastRanges => _fastRanges;
@@ -163,14 +180,14 @@ internal sealed class CacheLayerModel : IDisposable
         }
     }
 
-    /// <summary>The failure path (and FlushCaches): every CPU in order, the thread cache, then the depots.</summary>
+    /// <summary>The failure path (and FlushCaches): every CPU in order, the thread and owned caches, then the depots.</summary>
     public void FlushAll()
     {
         Flushes++;
         for (int c = 0; c < _cpuCount; c++)
             FlushCache(c);
-        if (_threadCacheExists)
-            FlushCache(ThreadCacheIndex);
+        foreach (int cache in _existing)
+            FlushCache(cache);
         FlushDepots();
     }
 
@@ -194,7 +211,19 @@ internal sealed class CacheLayerModel : IDisposable
 
     public void Dispose() => Tree.Dispose();
 
-    private void Touch(int cache) => _threadCacheExists |= cache == ThreadCacheIndex;
+    private void Touch(int cache)
+    {
+        if (cache == ThreadCacheIndex && !_existing.Contains(cache))
+            _existing.Add(cache);
+    }
+
+    private PairModel[] NewCache()
+    {
+        var pairs = new PairModel[_classes];
+        for (int k = 0; k < _classes; k++)
+            pairs[k] = new PairModel();
+        return pairs;
+    }
 
     private bool Get(PairModel pair, int k, ulong maxStart, out ulong pfn)
     {

@@ -5,7 +5,8 @@ using Xunit.Abstractions;
 namespace FastIova.Tests.Correctness.Caches;
 
 /// <summary>
-/// Many threads through their own caches at once: mixed sizes, cross-thread frees, explicit flushes and trims,
+/// Many threads through their own caches at once (the thread's implicit cache, or an <see cref="IovaCache"/> that is
+/// disposed or dropped at the end of each round): mixed sizes, cross-thread frees, explicit flushes and trims,
 /// failure-driven flushes in a small space, the trim timer, and short-lived threads that exit with ranges cached.
 /// After each round no range is owned twice, and after a full flush the tree holds exactly what the test owns.
 /// </summary>
@@ -131,6 +132,9 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                 Assert.True(a.Pfn + a.Size <= b.Pfn, $"round {round}: owned ranges overlap: [{a.Pfn}, +{a.Size}) and [{b.Pfn}, +{b.Size})");
             }
 
+            // Dropped IovaCaches are reclaimed once collected.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             _domain.FlushCaches();
             _domain.ReclaimDeadThreadCaches();
             var expected = all.Select(r => new IovaRange(r.Pfn, r.Pfn + r.Size - 1)).ToArray();
@@ -149,6 +153,14 @@ public sealed class CacheStressTests(ITestOutputHelper output)
 
         private void Work(int me, Random rng)
         {
+            // Workers 0, 3, ...: the thread's own cache; 1, 4, ...: an IovaCache disposed at the end; 2, 5, ...: one dropped.
+            using var disposed = me % 3 == 1 ? _domain.CreateCache() : null;
+            var cache = disposed ?? (me % 3 == 2 ? _domain.CreateCache() : null);
+            WorkThrough(me, rng, cache);
+        }
+
+        private void WorkThrough(int me, Random rng, IovaCache? cache)
+        {
             var owned = _owned[me];
             while (!_stop && _errors.IsEmpty)
             {
@@ -159,12 +171,12 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                 bool crowded = owned.Count > 48;
                 if (roll < 4500 && !crowded)
                 {
-                    AllocateFast(me, rng, owned);
+                    AllocateFast(me, rng, owned, cache);
                 }
                 else if (roll < 8500 || (crowded && roll < 9000))
                 {
                     if (owned.Count > 0)
-                        Release(TakeRandom(owned, rng));
+                        Release(TakeRandom(owned, rng), cache);
                 }
                 else if (roll < 9400)
                 {
@@ -217,7 +229,7 @@ public sealed class CacheStressTests(ITestOutputHelper output)
             }
         }
 
-        private void AllocateFast(int me, Random rng, List<Owned> owned)
+        private void AllocateFast(int me, Random rng, List<Owned> owned, IovaCache? cache = null)
         {
             ulong size = rng.Next(8) switch
             {
@@ -225,7 +237,9 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                 _ => (ulong)rng.Next(1, 33),
             };
             ulong limit = rng.Next(20) == 0 ? start + (ulong)rng.NextInt64(0, (long)window) : Top;
-            if (!_domain.TryAllocateFast(size, limit, rng.Next(2) == 0, out ulong pfn))
+            bool flush = rng.Next(2) == 0;
+            ulong pfn;
+            if (!(cache is null ? _domain.TryAllocateFast(size, limit, flush, out pfn) : cache.TryAllocateFast(size, limit, flush, out pfn)))
                 return;
             ulong rounded = CacheLayerModel.Round(size, options.SizeClasses);
             if (pfn < start || pfn + rounded - 1 > limit)
@@ -247,12 +261,14 @@ public sealed class CacheStressTests(ITestOutputHelper output)
             owned.Add(range);
         }
 
-        private void Release(Owned range)
+        private void Release(Owned range, IovaCache? cache = null)
         {
             // Forget it before freeing: once freed, another thread may be handed it at once.
             if (!_live.TryRemove(range.Pfn, out _))
                 _errors.Enqueue($"pfn {range.Pfn} released but not recorded as owned");
-            if (range.Fast)
+            if (range.Fast && cache is not null)
+                cache.FreeFast(range.Pfn, range.SizeArg);
+            else if (range.Fast)
                 _domain.FreeFast(range.Pfn, range.SizeArg);
             else if (!_domain.Free(range.Pfn))
                 _errors.Enqueue($"tree free of owned pfn {range.Pfn} found no range");

@@ -40,6 +40,32 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void IovaCache_SteadyState_AllocatesNothing()
+    {
+        using var domain = NewDomain();
+        using var cache = domain.CreateCache();
+        var held = new ulong[Burst];
+        AssertAllocatesNothing("owned cache", () =>
+        {
+            for (int i = 0; i < Pairs; i++)
+            {
+                ulong size = (ulong)(1 << (i & 7)) - (ulong)(i & 1);
+                Assert.True(cache.TryAllocateFast(size, Limit, true, out ulong pfn));
+                cache.FreeFast(pfn, size);
+            }
+
+            for (int round = 0; round < 100; round++)
+            {
+                ulong size = (ulong)(round % 32) + 1;
+                for (int i = 0; i < Burst; i++)
+                    Assert.True(cache.TryAllocateFast(size, Limit, true, out held[i]));
+                for (int i = 0; i < Burst; i++)
+                    domain.FreeFast(held[i], size); // through the thread's cache: ranges cross between caches
+            }
+        });
+    }
+
+    [Fact]
     public void SimulatedCpus_SteadyState_AllocateNothing()
     {
         using var domain = NewDomain();

@@ -45,6 +45,11 @@ public sealed class BadInputTests
         ["SimulatedCpu TryAllocateFast limit below start"] = (d => d.Cpu(0).TryAllocateFast(2, 3, true, out _), "limitPfn"),
         ["SimulatedCpu FreeFast size 0"] = (d => d.Cpu(0).FreeFast(990, 0), "size"),
         ["SimulatedCpu FreeFast pfn beyond MaxPfn"] = (d => d.Cpu(0).FreeFast(d.MaxPfn + 1, 1), "pfn"),
+        ["IovaCache TryAllocateFast size 0"] = (d => Through(d, c => c.TryAllocateFast(0, 999, true, out _)), "size"),
+        ["IovaCache TryAllocateFast limit below start"] = (d => Through(d, c => c.TryAllocateFast(2, 3, false, out _)), "limitPfn"),
+        ["IovaCache TryAllocateFast limit beyond MaxPfn"] = (d => Through(d, c => c.TryAllocateFast(1, d.MaxPfn + 1, false, out _)), "limitPfn"),
+        ["IovaCache FreeFast size 0"] = (d => Through(d, c => c.FreeFast(990, 0)), "size"),
+        ["IovaCache FreeFast pfn beyond MaxPfn"] = (d => Through(d, c => c.FreeFast(d.MaxPfn + 1, 1)), "pfn"),
     };
 
     // name -> a call on a disposed domain
@@ -63,9 +68,16 @@ public sealed class BadInputTests
         ["FlushDepot"] = d => d.FlushDepot(),
         ["TrimDepot"] = d => d.TrimDepot(),
         ["GetStatistics"] = d => d.GetStatistics(),
+        ["CreateCache"] = d => d.CreateCache(),
     };
 
     public static TheoryData<string> BadCalls() => [.. s_badCalls.Keys];
+
+    private static void Through(IovaDomain domain, Action<IovaCache> call)
+    {
+        using var cache = domain.CreateCache();
+        call(cache);
+    }
 
     public static TheoryData<string> CallsAfterDispose() => [.. s_callsAfterDispose.Keys];
 

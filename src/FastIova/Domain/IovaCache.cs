@@ -1,0 +1,85 @@
+using FastIova.Caches;
+
+namespace FastIova;
+
+/// <summary>
+/// A range cache owned by its caller (<see cref="IovaDomain.CreateCache"/>): the same magazines and depot as the
+/// domain's per-thread fast path, without finding the calling thread's cache on every call. For callers that keep one
+/// cache per worker thread, simulated queue or device; like a kernel driver's per-CPU cache, it is the caller who keeps
+/// it to one user at a time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Not safe for concurrent use: as with <see cref="List{T}"/>, two threads must not call one cache at the same time
+/// (that could hand out a range twice). It may move between threads when the hand-over synchronizes (a lock, a
+/// queue, a task continuation). Everything else may run concurrently with its use: other caches, the domain's
+/// <see cref="IovaDomain.FlushCaches"/>, a failing allocation's flush, and <see cref="IovaDomain.Dispose"/>.
+/// </para>
+/// <para>
+/// Ranges cached here stay allocated in the tree until a flush, as in every cache of the domain. <see cref="Dispose"/>
+/// returns them; a cache that is dropped without being disposed is found once it has been collected and emptied like
+/// the cache of an exited thread (<see cref="IovaDomain.ReclaimDeadThreadCaches"/>). Any cache or thread may free a
+/// range that another allocated.
+/// </para>
+/// </remarks>
+public sealed class IovaCache : IDisposable
+{
+    private readonly IovaDomain _domain;
+    private readonly RangeCaches _caches;
+    private readonly ThreadCache _cache;
+    private int _disposed;
+
+    internal IovaCache(IovaDomain domain, RangeCaches caches)
+    {
+        _domain = domain;
+        _caches = caches;
+        _cache = caches.CreateOwned(this);
+    }
+
+    /// <summary>The domain whose ranges this cache holds.</summary>
+    public IovaDomain Domain => _domain;
+
+    /// <summary>
+    /// <c>alloc_iova_fast</c> through this cache; the same rules and results as <see cref="IovaDomain.TryAllocateFast"/>.
+    /// </summary>
+    /// <param name="size">Pfns wanted, at least 1 (the range handed out has the rounded size).</param>
+    /// <param name="limitPfn">The highest pfn the range may use (inclusive).</param>
+    /// <param name="flushCachesOnFailure">On failure, flush every cache and the depots back to the tree and retry once.</param>
+    /// <param name="pfn">The first pfn of the range, or 0 on failure.</param>
+    /// <returns>Whether a range was obtained.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The size or the limit is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">This cache or its domain has been disposed.</exception>
+    public bool TryAllocateFast(ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
+    {
+        // A disposed cache is closed, so its calls always reach the check below.
+        if (_domain.IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart)
+            && _cache.TryGetLastLoaded(sizeClass, maxStart, out pfn))
+            return true;
+        ThrowIfDisposed();
+        return _domain.AllocateFast(_cache, size, limitPfn, flushCachesOnFailure, out pfn);
+    }
+
+    /// <summary><c>free_iova_fast</c> through this cache; the same rules as <see cref="IovaDomain.FreeFast"/>.</summary>
+    /// <param name="pfn">The first pfn of a range obtained from a fast-path allocation (through any cache or thread).</param>
+    /// <param name="size">The size passed when it was allocated.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The pfn or the size is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">This cache or its domain has been disposed.</exception>
+    /// <exception cref="InvalidOperationException">Checked mode, and the pfn does not start a live range of the size's
+    /// class, or is already cached.</exception>
+    public void FreeFast(ulong pfn, ulong size)
+    {
+        if (_domain.IsHotFree(pfn, size) && _cache.TryInsertLoaded(SizeClass.Of(size), pfn))
+            return;
+        ThrowIfDisposed();
+        _domain.FreeFastVia(_cache, pfn, size);
+    }
+
+    /// <summary>Returns every range this cache holds to the tree, and closes it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _caches.Release(_cache);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}
