@@ -6,7 +6,7 @@ namespace FastIova.Perf.Scaling;
 
 /// <summary>
 /// The per-thread pattern (<see cref="PerThreadWorker{TSource}"/>) under the 32-bit limit <c>Dma32Pfn - 1</c>, on a
-/// fresh domain per run, through one of three allocators.
+/// fresh domain per run, through one of FastIova's paths or the global-lock baseline.
 /// </summary>
 internal sealed class PerThreadWorkload : IScalingWorkload
 {
@@ -17,6 +17,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     private enum Kind
     {
         FastPath,
+        OwnedCache,
         CheckedFastPath,
         TreePath,
         GlobalLock,
@@ -24,6 +25,9 @@ internal sealed class PerThreadWorkload : IScalingWorkload
 
     /// <summary>FastIova's fast path (<c>TryAllocateFast</c>/<c>FreeFast</c>).</summary>
     public static PerThreadWorkload FastPath { get; } = new(Kind.FastPath);
+
+    /// <summary>FastIova's fast path through an <see cref="IovaCache"/> per worker thread.</summary>
+    public static PerThreadWorkload OwnedCache { get; } = new(Kind.OwnedCache);
 
     /// <summary>FastIova's uncached tree path (<c>TryAllocate</c>/<c>Free</c>).</summary>
     public static PerThreadWorkload TreePath { get; } = new(Kind.TreePath);
@@ -41,6 +45,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     public string Impl => _kind switch
     {
         Kind.FastPath => "fastiova-fast",
+        Kind.OwnedCache => "fastiova-owned",
         Kind.CheckedFastPath => "fastiova-checked",
         Kind.TreePath => "fastiova-tree",
         _ => "global-lock",
@@ -55,6 +60,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
         private readonly IovaDomain _domain;
         private readonly GlobalLockAllocator _globalLock;
         private readonly ulong _limitPfn;
+        private readonly List<IovaCache> _caches = [];
 
         public Run(Kind kind)
         {
@@ -67,10 +73,25 @@ internal sealed class PerThreadWorkload : IScalingWorkload
         public IScalingWorker CreateWorker(int index) => _kind switch
         {
             Kind.FastPath or Kind.CheckedFastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index),
+            Kind.OwnedCache => new PerThreadWorker<OwnedCacheSource>(new OwnedCacheSource(NewCache(), _limitPfn), index),
             Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index),
             _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index),
         };
 
-        public void Dispose() => _domain.Dispose();
+        public void Dispose()
+        {
+            foreach (var cache in _caches)
+                cache.Dispose();
+            _domain.Dispose();
+        }
+
+        // Workers are created on their own threads, at the same time.
+        private IovaCache NewCache()
+        {
+            var cache = _domain.CreateCache();
+            lock (_caches)
+                _caches.Add(cache);
+            return cache;
+        }
     }
 }

@@ -14,6 +14,7 @@ internal static class ScalingMode
     public static IReadOnlyList<IScalingWorkload> Workloads { get; } =
     [
         PerThreadWorkload.FastPath,
+        PerThreadWorkload.OwnedCache,
         ProducerConsumerWorkload.Instance,
         PerThreadWorkload.GlobalLock,
         PerThreadWorkload.TreePath,
