@@ -4,7 +4,8 @@ namespace FastIova.Cli;
 
 /// <summary>
 /// The demo's load: every thread allocates and frees small ranges (1..16 pfns, below 4 GiB) through its own range
-/// cache, keeping a few dozen live, as a driver mapping and unmapping DMA buffers would.
+/// cache (the domain's per-thread one, or an <see cref="IovaCache"/> it owns), keeping a few dozen live, as a driver
+/// mapping and unmapping DMA buffers would.
 /// </summary>
 internal static class FastPathLoad
 {
@@ -13,7 +14,7 @@ internal static class FastPathLoad
     private const int OpsBetweenStopChecks = 256;
 
     /// <summary>Runs the load for <paramref name="duration"/> on <paramref name="threadCount"/> threads and prints throughput and cache statistics.</summary>
-    public static void Run(TimeSpan duration, int threadCount, TextWriter output)
+    public static void Run(TimeSpan duration, int threadCount, bool ownedCaches, TextWriter output)
     {
         using var domain = new IovaDomain(4096, 1, new IovaDomainOptions { CpuCount = threadCount });
         ulong limitPfn = domain.Dma32Pfn - 1;
@@ -25,8 +26,9 @@ internal static class FastPathLoad
             var worker = workers[i] = new Worker(domain, limitPfn, seed: 1000 + i);
             threads[i] = new Thread(() =>
             {
+                using var cache = ownedCaches ? domain.CreateCache() : null;
                 start.SignalAndWait();
-                worker.Run();
+                worker.Run(cache);
             }) { IsBackground = true, Name = $"fast-path-{i}" };
             threads[i].Start();
         }
@@ -48,7 +50,8 @@ internal static class FastPathLoad
         long operations = workers.Sum(w => w.Operations);
         long failures = workers.Sum(w => w.Failures);
         var statistics = domain.GetStatistics();
-        output.WriteLine($"Fast path: {threadCount} thread(s) for {elapsed:0.00} s, sizes 1..16 pfns, limit pfn {limitPfn} (the 32-bit boundary), {MinLive}..{MaxLive} live ranges per thread.");
+        string caches = ownedCaches ? "an IovaCache per thread (CreateCache)" : "each thread's own cache (TryAllocateFast/FreeFast)";
+        output.WriteLine($"Fast path through {caches}: {threadCount} thread(s) for {elapsed:0.00} s, sizes 1..16 pfns, limit pfn {limitPfn} (the 32-bit boundary), {MinLive}..{MaxLive} live ranges per thread.");
         output.WriteLine($"  {operations / elapsed / 1e6:0.00} Mops/s ({operations:N0} ops; one op = one alloc or one free), {failures} failed allocations");
         output.WriteLine($"  cache hit rate {statistics.HitRate:P1}, depot magazines {statistics.DepotMagazines}, tree allocations {statistics.TreeAllocations:N0}");
     }
@@ -76,7 +79,7 @@ internal static class FastPathLoad
             return (_random * 0x2545F4914F6CDD1DUL) >> 32;
         }
 
-        public void Run()
+        public void Run(IovaCache? cache)
         {
             int live = 0;
             long operations = 0;
@@ -89,7 +92,10 @@ internal static class FastPathLoad
                     if (allocate)
                     {
                         ulong size = 1 + (Next() & 15);
-                        if (domain.TryAllocateFast(size, limitPfn, flushCachesOnFailure: true, out ulong pfn))
+                        ulong pfn;
+                        if (cache is null
+                            ? domain.TryAllocateFast(size, limitPfn, flushCachesOnFailure: true, out pfn)
+                            : cache.TryAllocateFast(size, limitPfn, flushCachesOnFailure: true, out pfn))
                         {
                             _pfns[live] = pfn;
                             _sizes[live] = size;
@@ -103,7 +109,7 @@ internal static class FastPathLoad
                     else
                     {
                         int victim = (int)(Next() % (ulong)live);
-                        domain.FreeFast(_pfns[victim], _sizes[victim]);
+                        Free(cache, _pfns[victim], _sizes[victim]);
                         live--;
                         _pfns[victim] = _pfns[live];
                         _sizes[victim] = _sizes[live];
@@ -115,11 +121,23 @@ internal static class FastPathLoad
 
             for (int i = 0; i < live; i++)
             {
-                domain.FreeFast(_pfns[i], _sizes[i]);
+                Free(cache, _pfns[i], _sizes[i]);
             }
 
             Operations = operations;
             Failures = failures;
+        }
+
+        private void Free(IovaCache? cache, ulong pfn, ulong size)
+        {
+            if (cache is null)
+            {
+                domain.FreeFast(pfn, size);
+            }
+            else
+            {
+                cache.FreeFast(pfn, size);
+            }
         }
     }
 }

@@ -169,8 +169,9 @@ internal sealed class RangeCaches
     }
 
     /// <summary>
-    /// Empties the caches of threads that have exited into the tree and forgets them. Runs on every trim tick, when the
-    /// registry doubles, and on demand; a dead thread's ranges are back within one trim interval.
+    /// Empties the caches whose owner is gone (an exited thread, a collected IovaCache) into the tree and forgets them.
+    /// Runs on every trim tick, when the registry doubles, and on demand; a dead thread's ranges are back within one
+    /// trim interval.
     /// </summary>
     public int ReclaimDeadThreadCaches()
     {

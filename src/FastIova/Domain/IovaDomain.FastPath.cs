@@ -155,8 +155,9 @@ public sealed partial class IovaDomain
     }
 
     /// <summary>
-    /// Returns the ranges cached by threads that have exited to the tree. Happens without being called: on every trim
-    /// timer tick and whenever the number of thread caches doubles.
+    /// Returns the ranges cached by threads that have exited, and by <see cref="IovaCache"/>s collected without being
+    /// disposed, to the tree. Happens without being called: on every trim timer tick and whenever the number of
+    /// thread caches doubles.
     /// </summary>
     /// <returns>Thread caches reclaimed.</returns>
     public int ReclaimDeadThreadCaches()

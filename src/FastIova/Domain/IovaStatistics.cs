@@ -48,10 +48,10 @@ public sealed record IovaStatistics
     /// <summary>Magazines freed by depot trimming.</summary>
     public long TrimmedMagazines { get; init; }
 
-    /// <summary>Per-thread caches currently registered with the domain.</summary>
+    /// <summary>Per-thread caches and undisposed <see cref="IovaCache"/>s currently registered with the domain.</summary>
     public int ThreadCaches { get; init; }
 
-    /// <summary>Per-thread caches reclaimed after their thread exited.</summary>
+    /// <summary>Caches reclaimed after their thread exited, or their <see cref="IovaCache"/> was collected undisposed.</summary>
     public long ReclaimedThreadCaches { get; init; }
 }
 
