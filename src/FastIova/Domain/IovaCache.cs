@@ -21,19 +21,27 @@ namespace FastIova;
 /// the cache of an exited thread (<see cref="IovaDomain.ReclaimDeadThreadCaches"/>). Any cache or thread may free a
 /// range that another allocated.
 /// </para>
+/// <para>
+/// While the domain records (<see cref="IovaDomainOptions.Recorder"/>), its operations run and are recorded on the
+/// simulated CPU of the processor the calling thread runs on, as the per-thread path's are: the trace format knows
+/// only CPU caches.
+/// </para>
 /// </remarks>
 public sealed class IovaCache : IDisposable
 {
     private readonly IovaDomain _domain;
     private readonly RangeCaches _caches;
-    private readonly ThreadCache _cache;
+    // Null while the domain records: a recorded fast op runs on a simulated CPU's cache, the only kind the trace format
+    // has (as the per-thread path does), and a cache that is never used must not count towards the trim threshold.
+    // The hot path is closed then, so it never reaches the null.
+    private readonly ThreadCache? _cache;
     private int _disposed;
 
-    internal IovaCache(IovaDomain domain, RangeCaches caches)
+    internal IovaCache(IovaDomain domain, RangeCaches caches, bool recording)
     {
         _domain = domain;
         _caches = caches;
-        _cache = caches.CreateOwned(this);
+        _cache = recording ? null : caches.CreateOwned(this);
     }
 
     /// <summary>The domain whose ranges this cache holds.</summary>
@@ -53,7 +61,7 @@ public sealed class IovaCache : IDisposable
     {
         // A disposed cache is closed, so its calls always reach the check below.
         if (_domain.IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart)
-            && _cache.TryGetLastLoaded(sizeClass, maxStart, out pfn))
+            && _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn))
             return true;
         ThrowIfDisposed();
         return _domain.AllocateFast(_cache, size, limitPfn, flushCachesOnFailure, out pfn);
@@ -68,7 +76,7 @@ public sealed class IovaCache : IDisposable
     /// class, or is already cached.</exception>
     public void FreeFast(ulong pfn, ulong size)
     {
-        if (_domain.IsHotFree(pfn, size) && _cache.TryInsertLoaded(SizeClass.Of(size), pfn))
+        if (_domain.IsHotFree(pfn, size) && _cache!.TryInsertLoaded(SizeClass.Of(size), pfn))
             return;
         ThrowIfDisposed();
         _domain.FreeFastVia(_cache, pfn, size);
@@ -77,7 +85,7 @@ public sealed class IovaCache : IDisposable
     /// <summary>Returns every range this cache holds to the tree, and closes it.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _cache is not null)
             _caches.Release(_cache);
     }
 

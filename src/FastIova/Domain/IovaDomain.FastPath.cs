@@ -58,7 +58,7 @@ public sealed partial class IovaDomain
     public IovaCache CreateCache()
     {
         ThrowIfDisposed();
-        return new IovaCache(this, _caches);
+        return new IovaCache(this, _caches, recording: _recorder is not null);
     }
 
     // The hot path: a hit on the last entry of an owned cache's loaded magazine (what the kernel's rules pick first),

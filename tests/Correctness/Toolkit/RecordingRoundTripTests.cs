@@ -52,7 +52,9 @@ public sealed class RecordingRoundTripTests : IDisposable
         string trace = Record(recorder =>
         {
             using var domain = NewDomain(recorder, cpuCount: 4);
-            var threads = Enumerable.Range(0, 4).Select(index => new Thread(() => ThreadRun(domain, index))).ToArray();
+
+            // Odd threads go through an IovaCache each: recorded, like the per-thread path, on the CPU they run on.
+            var threads = Enumerable.Range(0, 6).Select(index => new Thread(() => ThreadRun(domain, index, owned: index % 2 == 1))).ToArray();
             foreach (var thread in threads)
             {
                 thread.Start();
@@ -66,7 +68,45 @@ public sealed class RecordingRoundTripTests : IDisposable
 
         var result = Replay(trace);
 
-        Assert.True(result.Operations > 4 * 500, $"only {result.Operations} ops recorded");
+        Assert.True(result.Operations > 6 * 500, $"only {result.Operations} ops recorded");
+        Assert.True(result.Conforms, string.Join(Environment.NewLine, result.Mismatches));
+    }
+
+    [Fact]
+    public void OwnedCachesWhileRecording_DoNotChangeTheDepotTrimThreshold()
+    {
+        // More owned caches than CPUs: were they counted as caches, the trim threshold would rise from 1 to 3 and the
+        // recorded trims would not replay.
+        string trace = Record(recorder =>
+        {
+            using var domain = NewDomain(recorder, cpuCount: 1);
+            var caches = Enumerable.Range(0, 3).Select(_ => domain.CreateCache()).ToArray();
+            var pfns = new List<ulong>();
+            for (int i = 0; i < 700; i++)
+            {
+                Assert.True(caches[i % 3].TryAllocateFast(1, domain.Dma32Pfn - 1, false, out ulong pfn));
+                pfns.Add(pfn);
+            }
+
+            for (int i = 0; i < pfns.Count; i++)
+            {
+                caches[i % 3].FreeFast(pfns[i], 1);
+            }
+
+            // 700 frees into one CPU's cache: 127 in loaded, 127 in prev, four full magazines in the depot.
+            Assert.Equal(4, domain.GetStatistics().DepotMagazines);
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(i < 3 ? 1 : 0, domain.TrimDepot());
+            }
+
+            foreach (var cache in caches)
+            {
+                cache.Dispose();
+            }
+        });
+
+        var result = Replay(trace);
         Assert.True(result.Conforms, string.Join(Environment.NewLine, result.Mismatches));
     }
 
@@ -191,9 +231,10 @@ public sealed class RecordingRoundTripTests : IDisposable
         }
     }
 
-    /// <summary>One thread's share: per-thread fast path, tree ops and flushes on the shared domain.</summary>
-    private static void ThreadRun(IovaDomain domain, int seed, int steps = 600)
+    /// <summary>One thread's share: per-thread fast path (or an owned cache), tree ops and flushes on the shared domain.</summary>
+    private static void ThreadRun(IovaDomain domain, int seed, int steps = 600, bool owned = false)
     {
+        using var cache = owned ? domain.CreateCache() : null;
         var random = new Random(seed);
         var fast = new List<(ulong Pfn, ulong Size)>();
         var tree = new List<ulong>();
@@ -204,7 +245,9 @@ public sealed class RecordingRoundTripTests : IDisposable
                 case < 40:
                 {
                     ulong size = (ulong)random.Next(1, 33);
-                    if (domain.TryAllocateFast(size, SmallLimit, random.Next(2) == 0, out ulong pfn))
+                    bool flush = random.Next(2) == 0;
+                    ulong pfn;
+                    if (cache is null ? domain.TryAllocateFast(size, SmallLimit, flush, out pfn) : cache.TryAllocateFast(size, SmallLimit, flush, out pfn))
                     {
                         fast.Add((pfn, size));
                     }
@@ -216,7 +259,15 @@ public sealed class RecordingRoundTripTests : IDisposable
                 {
                     var (pfn, size) = fast[^1];
                     fast.RemoveAt(fast.Count - 1);
-                    domain.FreeFast(pfn, size);
+                    if (cache is null)
+                    {
+                        domain.FreeFast(pfn, size);
+                    }
+                    else
+                    {
+                        cache.FreeFast(pfn, size);
+                    }
+
                     break;
                 }
 
