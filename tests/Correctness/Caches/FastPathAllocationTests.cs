@@ -19,24 +19,7 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
     {
         using var domain = NewDomain();
         var held = new ulong[Burst];
-        AssertAllocatesNothing("thread cache", () =>
-        {
-            for (int i = 0; i < Pairs; i++)
-            {
-                ulong size = (ulong)(1 << (i & 7)) - (ulong)(i & 1); // 1..128, odd sizes round up
-                Assert.True(domain.TryAllocateFast(size, Limit, true, out ulong pfn));
-                domain.FreeFast(pfn, size);
-            }
-
-            for (int round = 0; round < 100; round++)
-            {
-                ulong size = (ulong)(round % 32) + 1;
-                for (int i = 0; i < Burst; i++)
-                    Assert.True(domain.TryAllocateFast(size, Limit, true, out held[i]));
-                for (int i = 0; i < Burst; i++)
-                    domain.FreeFast(held[i], size);
-            }
-        });
+        AssertAllocatesNothing("thread cache", () => Churn(domain, cache: null, held));
     }
 
     [Fact]
@@ -45,25 +28,38 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
         using var domain = NewDomain();
         using var cache = domain.CreateCache();
         var held = new ulong[Burst];
-        AssertAllocatesNothing("owned cache", () =>
-        {
-            for (int i = 0; i < Pairs; i++)
-            {
-                ulong size = (ulong)(1 << (i & 7)) - (ulong)(i & 1);
-                Assert.True(cache.TryAllocateFast(size, Limit, true, out ulong pfn));
-                cache.FreeFast(pfn, size);
-            }
-
-            for (int round = 0; round < 100; round++)
-            {
-                ulong size = (ulong)(round % 32) + 1;
-                for (int i = 0; i < Burst; i++)
-                    Assert.True(cache.TryAllocateFast(size, Limit, true, out held[i]));
-                for (int i = 0; i < Burst; i++)
-                    domain.FreeFast(held[i], size); // through the thread's cache: ranges cross between caches
-            }
-        });
+        AssertAllocatesNothing("owned cache", () => Churn(domain, cache, held));
     }
+
+    /// <summary>
+    /// Pairs of every cached and some uncached sizes, then bursts that overflow into the depot, through
+    /// <paramref name="cache"/> or the thread's cache; the bursts are freed through the thread's cache, so that with an
+    /// owned cache the ranges cross between caches.
+    /// </summary>
+    private static void Churn(IovaDomain domain, IovaCache? cache, ulong[] held)
+    {
+        for (int i = 0; i < Pairs; i++)
+        {
+            ulong size = (ulong)(1 << (i & 7)) - (ulong)(i & 1); // 1..128, odd sizes round up
+            Assert.True(TryAllocate(domain, cache, size, out ulong pfn));
+            if (cache is null)
+                domain.FreeFast(pfn, size);
+            else
+                cache.FreeFast(pfn, size);
+        }
+
+        for (int round = 0; round < 100; round++)
+        {
+            ulong size = (ulong)(round % 32) + 1;
+            for (int i = 0; i < Burst; i++)
+                Assert.True(TryAllocate(domain, cache, size, out held[i]));
+            for (int i = 0; i < Burst; i++)
+                domain.FreeFast(held[i], size);
+        }
+    }
+
+    private static bool TryAllocate(IovaDomain domain, IovaCache? cache, ulong size, out ulong pfn) =>
+        cache is null ? domain.TryAllocateFast(size, Limit, true, out pfn) : cache.TryAllocateFast(size, Limit, true, out pfn);
 
     [Fact]
     public void SimulatedCpus_SteadyState_AllocateNothing()
