@@ -47,10 +47,8 @@ internal abstract class RangeCache
 
     /// <summary>A hit on the <c>loaded</c> magazine's last entry, the path nearly every hit takes; false: use GetExclusive.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected bool GetLastLoadedExclusive(int sizeClass, ulong maxStart, out ulong pfn)
-    {
-        return _pairs[sizeClass].TryPopLast(maxStart, out pfn);
-    }
+    protected bool GetLastLoadedExclusive(int sizeClass, ulong maxStart, out ulong pfn) =>
+        _pairs[sizeClass].TryPopLast(maxStart, out pfn);
 
     /// <summary>An insert into a <c>loaded</c> magazine with room; false: use InsertExclusive.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
