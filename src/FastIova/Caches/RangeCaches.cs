@@ -139,6 +139,21 @@ internal sealed class RangeCaches
         }
     }
 
+    /// <summary>
+    /// An <see cref="IovaCache"/>'s flush, called by its owner: under the flush gate, so that no other flush is emptying
+    /// the same cache; the owner is the caller, so nothing waits.
+    /// </summary>
+    public void FlushOwned(ThreadCache cache)
+    {
+        lock (_flushGate)
+        {
+            cache.RequestFlush();
+
+            // Once the domain is sealed every cache stays closed.
+            cache.CompleteFlush(_domain, keepClosed: Volatile.Read(ref _sealed));
+        }
+    }
+
     private ThreadCache Add(ThreadCache cache, out bool sweep)
     {
         lock (_registryLock)

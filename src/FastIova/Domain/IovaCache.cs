@@ -82,6 +82,17 @@ public sealed class IovaCache : IDisposable
         _domain.FreeFastVia(_cache, pfn, size);
     }
 
+    /// <summary>
+    /// <c>free_cpu_cached_iovas</c> for this cache: returns every range it holds to the tree (each size class in order,
+    /// <c>loaded</c> then <c>prev</c>); the cache stays usable.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">This cache or its domain has been disposed.</exception>
+    public void Flush()
+    {
+        ThrowIfDisposed();
+        _domain.FlushOwned(_cache);
+    }
+
     /// <summary>Returns every range this cache holds to the tree, and closes it.</summary>
     public void Dispose()
     {

@@ -283,6 +283,14 @@ public sealed partial class IovaDomain
         FreeCore(pfn);
     }
 
+    /// <summary>An <see cref="IovaCache"/>'s own flush (nothing to do while recording: it then has no cache).</summary>
+    internal void FlushOwned(ThreadCache? cache)
+    {
+        ThrowIfDisposed();
+        if (cache is not null)
+            _caches.FlushOwned(cache);
+    }
+
     internal void FlushCpu(CpuCache cache)
     {
         ThrowIfDisposed();

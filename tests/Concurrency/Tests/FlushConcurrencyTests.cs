@@ -26,4 +26,9 @@ public sealed class FlushConcurrencyTests
     [AllStrategies]
     public void OwnedCacheHandOverRacingFlush_LosesNothing(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(OwnedCacheScenarios.HandOverRacingFlush, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
+    public void OwnedCacheFlushRacingFlush_FreesEachRangeOnce(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(OwnedCacheScenarios.FlushRacingFlushRaceChecked, strategy, ExplorationBudget.Short);
 }

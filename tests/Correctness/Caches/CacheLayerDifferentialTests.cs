@@ -218,7 +218,7 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
             else if (roll < freeShare)
                 FreeRandomFast();
             else if ((roll -= freeShare) < 40)
-                FlushCpu();
+                FlushOneCache();
             else if (roll < 50)
                 FlushDepot();
             else if (roll < 90)
@@ -299,12 +299,22 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
             _model.FreeFast(cache, pfn, size);
         }
 
-        private void FlushCpu()
+        // A simulated CPU's flush or an owned cache's: free_cpu_cached_iovas of that one cache.
+        private void FlushOneCache()
         {
-            int cpu = _rng.Next(_shape.CpuCount);
-            Log($"flush_cpu {cpu}");
-            _domain.Cpu(cpu).Flush();
-            _model.FlushCache(cpu);
+            int pick = _rng.Next(_shape.CpuCount + _owned.Length);
+            if (pick < _shape.CpuCount)
+            {
+                Log($"flush_cpu {pick}");
+                _domain.Cpu(pick).Flush();
+                _model.FlushCache(pick);
+                return;
+            }
+
+            int slot = pick - _shape.CpuCount;
+            Log($"flush owned{slot}");
+            _owned[slot].Flush();
+            _model.FlushCache(_model.OwnedCacheIndex(slot));
         }
 
         private void RenewOwnedCache()

@@ -55,6 +55,23 @@ public sealed class IovaCacheTests
     }
 
     [Fact]
+    public void Flush_ReturnsWhatThisCacheHolds_AndLeavesOthersAlone()
+    {
+        using var domain = NewDomain();
+        using var cache = domain.CreateCache();
+        using var other = domain.CreateCache();
+        AllocateAndCache(cache, count: 3, size: 2);
+        AllocateAndCache(other, count: 2, size: 1);
+        Assert.Equal(5, domain.Count);
+
+        cache.Flush();
+        Assert.Equal(2, domain.Count);
+        Assert.All(domain.GetRanges(), r => Assert.Equal(1UL, r.Size));
+        Assert.True(cache.TryAllocateFast(2, Limit, false, out _));
+        Assert.Equal(3, domain.Count);
+    }
+
+    [Fact]
     public void FlushCaches_EmptiesOwnedCaches_WhichStayUsable()
     {
         using var domain = NewDomain();
@@ -76,6 +93,7 @@ public sealed class IovaCacheTests
 
         Assert.Throws<ObjectDisposedException>(() => cache.TryAllocateFast(2, Limit, false, out _));
         Assert.Throws<ObjectDisposedException>(() => cache.FreeFast(kept, 2));
+        Assert.Throws<ObjectDisposedException>(cache.Flush);
         Assert.Equal([new IovaRange(kept, kept + 1)], domain.GetRanges());
     }
 
@@ -89,6 +107,7 @@ public sealed class IovaCacheTests
 
         Assert.Throws<ObjectDisposedException>(() => cache.TryAllocateFast(2, Limit, false, out _));
         Assert.Throws<ObjectDisposedException>(() => cache.FreeFast(2, 2));
+        Assert.Throws<ObjectDisposedException>(cache.Flush);
         cache.Dispose();
     }
 
