@@ -93,9 +93,9 @@ internal sealed class IovaAllocator
         ulong alignMask = sizeAligned ? ~(BitOperations.RoundUpToPowerOf2(size) - 1) : ulong.MaxValue;
         ulong cachedHi = _tree.Hi(cached);
 
-        ulong start = FirstPass(cached, limit, size, alignMask);
+        ulong start = FirstPass(cached, limit, size, alignMask, out int above);
         if (start == IovaTree.NotFound && cachedHi < limit)
-            start = RetryPass(cachedHi + 1, limit, size, alignMask);
+            start = RetryPass(cachedHi + 1, limit, size, alignMask, out above);
 
         if (start == IovaTree.NotFound)
         {
@@ -105,7 +105,7 @@ internal sealed class IovaAllocator
         }
 
         ulong end = start + size - 1;
-        node = _tree.Insert(start, end);
+        node = above == IovaTree.Nil ? _tree.Insert(start, end) : _tree.InsertBelow(above, start, end);
         LivePfns += size;
         Allocations++;
         if (end < _dma32Pfn)
@@ -115,16 +115,20 @@ internal sealed class IovaAllocator
         return AllocationFailure.None;
     }
 
-    private ulong FirstPass(int cached, ulong limit, ulong size, ulong alignMask)
+    // Both passes also report the node whose gap holds the block, so that the insert need not search for it again
+    // (Nil from the linear walk, which inserts from the root as the kernel does).
+    private ulong FirstPass(int cached, ulong limit, ulong size, ulong alignMask, out int above)
     {
+        above = IovaTree.Nil;
         if (_search == PlacementSearch.LinearWalk)
             return _tree.WalkDown(cached, limit, _startPfn, size, alignMask);
         ulong top = Math.Min(limit, _tree.Lo(cached));
-        return top == 0 ? IovaTree.NotFound : _tree.FindHighest(_startPfn, top - 1, size, alignMask);
+        return top == 0 ? IovaTree.NotFound : _tree.FindHighest(_startPfn, top - 1, size, alignMask, out above);
     }
 
-    private ulong RetryPass(ulong low, ulong limit, ulong size, ulong alignMask)
+    private ulong RetryPass(ulong low, ulong limit, ulong size, ulong alignMask, out int above)
     {
+        above = IovaTree.Nil;
         if (_search == PlacementSearch.LinearWalk)
         {
             // The kernel starts above 4 GiB from the anchor, below it from iova_find_limit's node.
@@ -132,7 +136,7 @@ internal sealed class IovaAllocator
             return _tree.WalkDown(from, limit, low, size, alignMask);
         }
 
-        return _tree.FindHighest(low, limit - 1, size, alignMask);
+        return _tree.FindHighest(low, limit - 1, size, alignMask, out above);
     }
 
     /// <summary><c>free_iova</c>: removes the range containing <paramref name="pfn"/>; false if there is none.</summary>

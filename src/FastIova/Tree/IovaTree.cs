@@ -173,15 +173,28 @@ internal sealed class IovaTree
     /// test is only necessary: the worst case visits every such misaligned gap above the answer, each for O(log n)
     /// (gaps of <c>size + align - 1</c> or more always fit, so only gaps shorter than that can mislead the search).
     /// </remarks>
-    public ulong FindHighest(ulong low, ulong high, ulong size, ulong alignMask)
+    /// <param name="low">The window's lowest pfn.</param>
+    /// <param name="high">The window's highest pfn.</param>
+    /// <param name="size">Pfns wanted.</param>
+    /// <param name="alignMask">The start is rounded down with it.</param>
+    /// <param name="above">The node whose gap holds the block (its successor once inserted): the hint for
+    /// <see cref="InsertBelow"/>.</param>
+    public ulong FindHighest(ulong low, ulong high, ulong size, ulong alignMask, out int above)
     {
+        above = Nil;
         if (low > high || high - low + 1 < size || _nodes[_root].MaxGap < size)
             return NotFound;
-        return FindHighest(_root, low, high, size, alignMask);
+        above = FindHighestGap(_root, low, high, size, alignMask);
+        return above == Nil ? NotFound : HighestStartInGap(above, high, size, alignMask);
     }
 
-    // Precondition: x's subtree holds a gap of at least `size` (MaxGap checked by the caller).
-    private ulong FindHighest(int x, ulong low, ulong high, ulong size, ulong alignMask)
+    // The block's start in the gap below x, capped by the window's top; FindHighestGap has checked that it fits.
+    private ulong HighestStartInGap(int x, ulong high, ulong size, ulong alignMask) =>
+        (Math.Min(_nodes[x].Lo - 1, high) - size + 1) & alignMask;
+
+    // The node whose gap holds the highest fitting block, or Nil. Precondition: x's subtree holds a gap of at least
+    // `size` (MaxGap checked by the caller).
+    private int FindHighestGap(int x, ulong low, ulong high, ulong size, ulong alignMask)
     {
         while (true)
         {
@@ -196,8 +209,8 @@ internal sealed class IovaTree
             // Gaps in the right subtree start above node.Hi: they matter only if node.Hi is below the window's top.
             if (node.Hi < high && rightMax >= size)
             {
-                ulong found = FindHighest(right, low, high, size, alignMask);
-                if (found != NotFound)
+                int found = FindHighestGap(right, low, high, size, alignMask);
+                if (found != Nil)
                     return found;
             }
 
@@ -206,18 +219,14 @@ internal sealed class IovaTree
             {
                 ulong top = Math.Min(node.Lo - 1, high);
                 ulong bottom = Math.Max(gapBottom, low);
-                if (top >= bottom && top - bottom + 1 >= size)
-                {
-                    ulong start = (top - size + 1) & alignMask;
-                    if (start >= bottom)
-                        return start;
-                }
+                if (top >= bottom && top - bottom + 1 >= size && ((top - size + 1) & alignMask) >= bottom)
+                    return x; // HighestStartInGap gives the same start again
             }
 
             // Gaps in the left subtree all end below this node's gap: none can reach the window if that gap starts at
             // or below the window's bottom.
             if (gapBottom <= low || leftMax < size)
-                return NotFound;
+                return Nil;
             x = left;
         }
     }
@@ -319,6 +328,40 @@ internal sealed class IovaTree
         if (succ != Nil)
             _nodes[succ].Gap = _nodes[succ].Lo - (hi + 1);
         UpdateMaxGapUpward(n, succ); // succ is an ancestor of n (the last node the descent went left at)
+        InsertFixup(n);
+        _nodeCount++;
+        return n;
+    }
+
+    /// <summary>
+    /// <see cref="Insert"/> of a range that lies in the gap of node <paramref name="above"/> (as
+    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> reports it): the new node becomes that node's in-order predecessor without a descent
+    /// from the root.
+    /// </summary>
+    public int InsertBelow(int above, ulong lo, ulong hi)
+    {
+        ref TreeNode succ = ref _nodes[above];
+        ulong gapBottom = succ.Lo - succ.Gap; // the predecessor's Hi + 1, or 0
+        Debug.Assert(gapBottom <= lo && hi < succ.Lo, "not in the gap below the hinted node");
+
+        int n = NewNode(lo, hi);
+        int parent = _nodes[above].Left;
+        if (parent == Nil)
+        {
+            parent = above;
+            _nodes[above].Left = n;
+        }
+        else
+        {
+            while (_nodes[parent].Right != Nil)
+                parent = _nodes[parent].Right;
+            _nodes[parent].Right = n;
+        }
+
+        _nodes[n].ParentAndColor = parent | int.MinValue; // new nodes are red
+        _nodes[n].Gap = lo - gapBottom;
+        _nodes[above].Gap = _nodes[above].Lo - (hi + 1);
+        UpdateMaxGapUpward(n, above); // `above` is an ancestor of n
         InsertFixup(n);
         _nodeCount++;
         return n;
