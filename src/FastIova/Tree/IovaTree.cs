@@ -335,14 +335,14 @@ internal sealed class IovaTree
 
     /// <summary>
     /// <see cref="Insert"/> of a range that lies in the gap of node <paramref name="above"/> (as
-    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> reports it): the new node becomes that node's in-order predecessor without a descent
-    /// from the root.
+    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> reports it): the new node becomes that node's
+    /// in-order predecessor without a descent from the root.
     /// </summary>
     public int InsertBelow(int above, ulong lo, ulong hi)
     {
-        ref TreeNode succ = ref _nodes[above];
-        ulong gapBottom = succ.Lo - succ.Gap; // the predecessor's Hi + 1, or 0
-        Debug.Assert(gapBottom <= lo && hi < succ.Lo, "not in the gap below the hinted node");
+        // Read before NewNode, which may grow the node array.
+        ulong gapBottom = _nodes[above].Lo - _nodes[above].Gap; // the predecessor's Hi + 1, or 0
+        Debug.Assert(gapBottom <= lo && hi < _nodes[above].Lo, "not in the gap below the hinted node");
 
         int n = NewNode(lo, hi);
         int parent = _nodes[above].Left;
