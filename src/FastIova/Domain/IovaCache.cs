@@ -30,18 +30,16 @@ namespace FastIova;
 public sealed class IovaCache : IDisposable
 {
     private readonly IovaDomain _domain;
-    private readonly RangeCaches _caches;
-    // Null while the domain records: a recorded fast op runs on a simulated CPU's cache, the only kind the trace format
-    // has (as the per-thread path does), and a cache that is never used must not count towards the trim threshold.
-    // The hot path is closed then, so it never reaches the null.
+
+    // Null while the domain records (see IovaDomain.CreateOwnedCache); the hot path is closed then, so it never
+    // reaches the null.
     private readonly ThreadCache? _cache;
     private int _disposed;
 
-    internal IovaCache(IovaDomain domain, RangeCaches caches, bool recording)
+    internal IovaCache(IovaDomain domain)
     {
         _domain = domain;
-        _caches = caches;
-        _cache = recording ? null : caches.CreateOwned(this);
+        _cache = domain.CreateOwnedCache(this);
     }
 
     /// <summary>The domain whose ranges this cache holds.</summary>
@@ -96,8 +94,8 @@ public sealed class IovaCache : IDisposable
     /// <summary>Returns every range this cache holds to the tree, and closes it.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _cache is not null)
-            _caches.Release(_cache);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _domain.ReleaseOwned(_cache);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

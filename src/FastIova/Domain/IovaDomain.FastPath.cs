@@ -58,7 +58,7 @@ public sealed partial class IovaDomain
     public IovaCache CreateCache()
     {
         ThrowIfDisposed();
-        return new IovaCache(this, _caches, recording: _recorder is not null);
+        return new IovaCache(this);
     }
 
     // The hot path: a hit on the last entry of an owned cache's loaded magazine (what the kernel's rules pick first),
@@ -281,6 +281,20 @@ public sealed partial class IovaDomain
 
         // free_iova_fast falls back to free_iova: the range containing pfn, if any.
         FreeCore(pfn);
+    }
+
+    /// <summary>
+    /// The cache behind a new <see cref="IovaCache"/>, or null while recording: a recorded fast op runs on a simulated
+    /// CPU's cache, the only kind the trace format has (as the per-thread path does), and a cache that is never used
+    /// must not count towards the depot trim threshold.
+    /// </summary>
+    internal ThreadCache? CreateOwnedCache(IovaCache owner) => _recorder is null ? _caches.CreateOwned(owner) : null;
+
+    /// <summary>Disposing an <see cref="IovaCache"/>: its ranges go back to the tree (also after the domain's Dispose).</summary>
+    internal void ReleaseOwned(ThreadCache? cache)
+    {
+        if (cache is not null)
+            _caches.Release(cache);
     }
 
     /// <summary>An <see cref="IovaCache"/>'s own flush (nothing to do while recording: it then has no cache).</summary>
