@@ -500,50 +500,35 @@ internal sealed class IovaTree
     private void Transplant(int u, int v)
     {
         int p = Parent(u);
-        if (p == Nil)
-            _root = v;
-        else if (u == _nodes[p].Left)
-            _nodes[p].Left = v;
-        else
-            _nodes[p].Right = v;
+        ReplaceChild(p, u, v);
         SetParent(v, p); // also on nil: the delete fix-up starts from nil's parent
     }
 
-    private void RotateLeft(int x)
+    // The textbook fix-ups come in mirrored halves; here each is written once for a side, 0 (left) or 1 (right), and
+    // its mirror 1 - side.
+    private ref int Child(int n, int side) => ref side == 0 ? ref _nodes[n].Left : ref _nodes[n].Right;
+
+    // Links `newChild` where `oldChild` hung under `parent` (the root when `parent` is nil).
+    private void ReplaceChild(int parent, int oldChild, int newChild)
     {
-        int y = _nodes[x].Right;
-        _nodes[x].Right = _nodes[y].Left;
-        if (_nodes[y].Left != Nil)
-            SetParent(_nodes[y].Left, x);
-        int p = Parent(x);
-        SetParent(y, p);
-        if (p == Nil)
-            _root = y;
-        else if (x == _nodes[p].Left)
-            _nodes[p].Left = y;
+        if (parent == Nil)
+            _root = newChild;
         else
-            _nodes[p].Right = y;
-        _nodes[y].Left = x;
-        SetParent(x, y);
-        Recompute(x);
-        Recompute(y);
+            Child(parent, oldChild == _nodes[parent].Left ? 0 : 1) = newChild;
     }
 
-    private void RotateRight(int x)
+    // Rotates x down towards `side`: Rotate(x, 0) is the left rotation, Rotate(x, 1) the right one.
+    private void Rotate(int x, int side)
     {
-        int y = _nodes[x].Left;
-        _nodes[x].Left = _nodes[y].Right;
-        if (_nodes[y].Right != Nil)
-            SetParent(_nodes[y].Right, x);
+        int y = Child(x, 1 - side);
+        int inner = Child(y, side);
+        Child(x, 1 - side) = inner;
+        if (inner != Nil)
+            SetParent(inner, x);
         int p = Parent(x);
         SetParent(y, p);
-        if (p == Nil)
-            _root = y;
-        else if (x == _nodes[p].Right)
-            _nodes[p].Right = y;
-        else
-            _nodes[p].Left = y;
-        _nodes[y].Right = x;
+        ReplaceChild(p, x, y);
+        Child(y, side) = x;
         SetParent(x, y);
         Recompute(x);
         Recompute(y);
@@ -554,52 +539,27 @@ internal sealed class IovaTree
         while (IsRed(Parent(z)))
         {
             int p = Parent(z), g = Parent(p);
-            if (p == _nodes[g].Left)
+            int side = p == _nodes[g].Left ? 0 : 1; // the side of g that p hangs on
+            int uncle = Child(g, 1 - side);
+            if (IsRed(uncle))
             {
-                int uncle = _nodes[g].Right;
-                if (IsRed(uncle))
-                {
-                    SetBlack(p);
-                    SetBlack(uncle);
-                    SetRed(g);
-                    z = g;
-                    continue;
-                }
-
-                if (z == _nodes[p].Right)
-                {
-                    z = p;
-                    RotateLeft(z);
-                    p = Parent(z);
-                }
-
                 SetBlack(p);
+                SetBlack(uncle);
                 SetRed(g);
-                RotateRight(g);
+                z = g;
+                continue;
             }
-            else
+
+            if (z == Child(p, 1 - side))
             {
-                int uncle = _nodes[g].Left;
-                if (IsRed(uncle))
-                {
-                    SetBlack(p);
-                    SetBlack(uncle);
-                    SetRed(g);
-                    z = g;
-                    continue;
-                }
-
-                if (z == _nodes[p].Left)
-                {
-                    z = p;
-                    RotateRight(z);
-                    p = Parent(z);
-                }
-
-                SetBlack(p);
-                SetRed(g);
-                RotateLeft(g);
+                z = p;
+                Rotate(z, side);
+                p = Parent(z);
             }
+
+            SetBlack(p);
+            SetRed(g);
+            Rotate(g, 1 - side);
         }
 
         SetBlack(_root);
@@ -610,70 +570,36 @@ internal sealed class IovaTree
         while (x != _root && !IsRed(x))
         {
             int p = Parent(x);
-            if (x == _nodes[p].Left)
+            int side = x == _nodes[p].Left ? 0 : 1; // the side of p that x hangs on
+            int w = Child(p, 1 - side);
+            if (IsRed(w))
             {
-                int w = _nodes[p].Right;
-                if (IsRed(w))
-                {
-                    SetBlack(w);
-                    SetRed(p);
-                    RotateLeft(p);
-                    w = _nodes[p].Right;
-                }
-
-                if (!IsRed(_nodes[w].Left) && !IsRed(_nodes[w].Right))
-                {
-                    SetRed(w);
-                    x = p;
-                    continue;
-                }
-
-                if (!IsRed(_nodes[w].Right))
-                {
-                    SetBlack(_nodes[w].Left);
-                    SetRed(w);
-                    RotateRight(w);
-                    w = _nodes[p].Right;
-                }
-
-                _nodes[w].ParentAndColor = (_nodes[w].ParentAndColor & int.MaxValue) | (_nodes[p].ParentAndColor & int.MinValue);
-                SetBlack(p);
-                SetBlack(_nodes[w].Right);
-                RotateLeft(p);
-                x = _root;
+                SetBlack(w);
+                SetRed(p);
+                Rotate(p, side);
+                w = Child(p, 1 - side);
             }
-            else
+
+            if (!IsRed(Child(w, side)) && !IsRed(Child(w, 1 - side)))
             {
-                int w = _nodes[p].Left;
-                if (IsRed(w))
-                {
-                    SetBlack(w);
-                    SetRed(p);
-                    RotateRight(p);
-                    w = _nodes[p].Left;
-                }
-
-                if (!IsRed(_nodes[w].Right) && !IsRed(_nodes[w].Left))
-                {
-                    SetRed(w);
-                    x = p;
-                    continue;
-                }
-
-                if (!IsRed(_nodes[w].Left))
-                {
-                    SetBlack(_nodes[w].Right);
-                    SetRed(w);
-                    RotateLeft(w);
-                    w = _nodes[p].Left;
-                }
-
-                _nodes[w].ParentAndColor = (_nodes[w].ParentAndColor & int.MaxValue) | (_nodes[p].ParentAndColor & int.MinValue);
-                SetBlack(p);
-                SetBlack(_nodes[w].Left);
-                RotateRight(p);
-                x = _root;
+                SetRed(w);
+                x = p;
+                continue;
             }
+
+            if (!IsRed(Child(w, 1 - side)))
+            {
+                SetBlack(Child(w, side));
+                SetRed(w);
+                Rotate(w, 1 - side);
+                w = Child(p, 1 - side);
+            }
+
+            _nodes[w].ParentAndColor = (_nodes[w].ParentAndColor & int.MaxValue) | (_nodes[p].ParentAndColor & int.MinValue);
+            SetBlack(p);
+            SetBlack(Child(w, 1 - side));
+            Rotate(p, side);
+            x = _root;
         }
 
         SetBlack(x);
