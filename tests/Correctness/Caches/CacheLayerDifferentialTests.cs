@@ -1,5 +1,6 @@
 using Xunit;
 using Xunit.Abstractions;
+using FastIova.Tests.Correctness.Support;
 
 namespace FastIova.Tests.Correctness.Caches;
 
@@ -280,10 +281,7 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
         {
             if (_fastLive.Count == 0)
                 return;
-            int i = _rng.Next(_fastLive.Count);
-            var (pfn, size) = _fastLive[i];
-            _fastLive[i] = _fastLive[^1];
-            _fastLive.RemoveAt(_fastLive.Count - 1);
+            var (pfn, size) = _fastLive.TakeRandom(_rng);
             FreeFast(RandomCache(), pfn, size);
         }
 
@@ -367,10 +365,7 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
         {
             if (_treeLive.Count == 0)
                 return;
-            int i = _rng.Next(_treeLive.Count);
-            var range = _treeLive[i];
-            _treeLive[i] = _treeLive[^1];
-            _treeLive.RemoveAt(_treeLive.Count - 1);
+            var range = _treeLive.TakeRandom(_rng);
             ulong pfn = range.PfnLo + (ulong)_rng.NextInt64(0, (long)range.Size);
             Log($"free {pfn}");
             Assert.True(_domain.Free(pfn));

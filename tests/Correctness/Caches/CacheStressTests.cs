@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Xunit;
 using Xunit.Abstractions;
+using FastIova.Tests.Correctness.Support;
 
 namespace FastIova.Tests.Correctness.Caches;
 
@@ -176,12 +177,12 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                 else if (roll < 8500 || (crowded && roll < 9000))
                 {
                     if (owned.Count > 0)
-                        Release(TakeRandom(owned, rng), cache);
+                        Release(owned.TakeRandom(rng), cache);
                 }
                 else if (roll < 9400)
                 {
                     if (owned.Count > 0)
-                        _inboxes[rng.Next(_workers)].Enqueue(TakeRandom(owned, rng));
+                        _inboxes[rng.Next(_workers)].Enqueue(owned.TakeRandom(rng));
                 }
                 else if (roll < 9900)
                 {
@@ -215,7 +216,7 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                     for (int i = 0; i < 8; i++)
                         AllocateFast(-1, local, mine);
                     while (mine.Count > 3)
-                        Release(TakeRandom(mine, local));
+                        Release(mine.TakeRandom(local));
                     foreach (var range in mine)
                     {
                         int to = local.Next(_workers);
@@ -272,15 +273,6 @@ public sealed class CacheStressTests(ITestOutputHelper output)
                 _domain.FreeFast(range.Pfn, range.SizeArg);
             else if (!_domain.Free(range.Pfn))
                 _errors.Enqueue($"tree free of owned pfn {range.Pfn} found no range");
-        }
-
-        private static Owned TakeRandom(List<Owned> owned, Random rng)
-        {
-            int i = rng.Next(owned.Count);
-            var range = owned[i];
-            owned[i] = owned[^1];
-            owned.RemoveAt(owned.Count - 1);
-            return range;
         }
 
         private void Guard(Action work)

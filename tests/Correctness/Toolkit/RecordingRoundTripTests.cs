@@ -3,6 +3,7 @@ using FastIova.Cli;
 using FastIova.Trace;
 using FastIova.Tests.Correctness.Cli;
 using Xunit;
+using FastIova.Tests.Correctness.Support;
 
 namespace FastIova.Tests.Correctness.Toolkit;
 
@@ -159,7 +160,7 @@ public sealed class RecordingRoundTripTests : IDisposable
 
                     break;
                 case < 32 when tree.Count > 0:
-                    domain.Free(Take(tree, random));
+                    domain.Free(tree.TakeRandom(random));
                     break;
                 case < 34:
                 {
@@ -196,10 +197,7 @@ public sealed class RecordingRoundTripTests : IDisposable
 
                 case < 86 when fast.Count > 0:
                 {
-                    int index = random.Next(fast.Count);
-                    var (pfn, size) = fast[index];
-                    fast[index] = fast[^1];
-                    fast.RemoveAt(fast.Count - 1);
+                    var (pfn, size) = fast.TakeRandom(random);
                     domain.Cpu(cpu).FreeFast(pfn, size);
                     break;
                 }
@@ -279,7 +277,7 @@ public sealed class RecordingRoundTripTests : IDisposable
 
                     break;
                 case < 95 when tree.Count > 0:
-                    domain.Free(Take(tree, random));
+                    domain.Free(tree.TakeRandom(random));
                     break;
                 case < 97:
                     domain.Cpu(random.Next(domain.CpuCount)).Flush();
@@ -297,14 +295,5 @@ public sealed class RecordingRoundTripTests : IDisposable
         {
             domain.FreeFast(pfn, size);
         }
-    }
-
-    private static ulong Take(List<ulong> pfns, Random random)
-    {
-        int index = random.Next(pfns.Count);
-        ulong pfn = pfns[index];
-        pfns[index] = pfns[^1];
-        pfns.RemoveAt(pfns.Count - 1);
-        return pfn;
     }
 }
