@@ -20,6 +20,7 @@ internal static class RetryMode
     {
         ResultTable.Line($"retry: {MachineDescription.Describe()}");
         ResultTable.Line("ns = median time of the one allocation that only the retry pass can place; N = live ranges above the only hole");
+        ResultTable.Line("depth of new range = tree levels that the search and the insert's upward walks pass");
         var budget = TimeSpan.FromSeconds(secondsPerCase);
         WarmUp();
         var results = new List<RetryResult>();
@@ -30,12 +31,14 @@ internal static class RetryMode
                 foreach (Implementation impl in s_implementations)
                 {
                     double ns;
+                    (int height, int depth) shape;
                     using (RetryOnlyScenario scenario = RetryOnlyScenario.Build(live, limit, impl.ToDomainOptions()))
                     {
                         ns = MedianTimer.MedianNanoseconds(scenario, budget);
+                        shape = scenario.ShapeOfAllocation();
                     }
 
-                    var result = new RetryResult(impl.Label(), live, LimitLabel(limit), ns);
+                    var result = new RetryResult(impl.Label(), live, LimitLabel(limit), ns, shape.height, shape.depth);
                     results.Add(result);
                     Console.Error.WriteLine($"  N={live,-9} {result.Limit} {result.Impl,-12} {ResultTable.Number(ns)} ns");
 
@@ -88,9 +91,10 @@ internal static class RetryMode
     private static void PrintTimes(List<RetryResult> results) =>
         ResultTable.Print(
             "Retry-only allocation (ns per allocation)",
-            ["limit", "impl", "live above hole", "ns"],
+            ["limit", "impl", "live above hole", "ns", "tree height", "depth of new range"],
             results.Select(r => (IReadOnlyList<string>)
-                [r.Limit, r.Impl, r.Live.ToString("N0", CultureInfo.InvariantCulture), ResultTable.Number(r.Nanoseconds)]),
+                [r.Limit, r.Impl, r.Live.ToString("N0", CultureInfo.InvariantCulture), ResultTable.Number(r.Nanoseconds),
+                 r.TreeHeight.ToString(CultureInfo.InvariantCulture), r.RangeDepth.ToString(CultureInfo.InvariantCulture)]),
             firstNumericColumn: 2);
 
     private static void PrintRatios(List<RetryResult> results, IReadOnlyList<int> liveCounts)

@@ -152,6 +152,18 @@ internal sealed class RetryOnlyScenario : IRestorableStep, IDisposable
         }
     }
 
+    /// <summary>
+    /// The tree's height and the depth at which the measured allocation links its range, which is how far its search
+    /// and its insert's upward walks go (one cycle of allocation and restore).
+    /// </summary>
+    public (int TreeHeight, int RangeDepth) ShapeOfAllocation()
+    {
+        AllocateInHole();
+        var shape = Domain.TreeShapeAt(HolePfn);
+        Restore();
+        return shape;
+    }
+
     /// <inheritdoc />
     public void Dispose() => Domain.Dispose();
 

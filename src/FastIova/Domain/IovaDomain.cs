@@ -301,6 +301,24 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
+    /// <summary>
+    /// The tree's height and the depth of the range holding <paramref name="pfn"/> (0 when none does): the perf suite
+    /// reports them beside search times, whose cost is one node per level.
+    /// </summary>
+    internal (int Height, int Depth) TreeShapeAt(ulong pfn)
+    {
+        _treeLock.Enter();
+        try
+        {
+            IovaTree tree = _allocator.Tree;
+            return (tree.Height(), tree.Depth(tree.FindContaining(pfn)));
+        }
+        finally
+        {
+            _treeLock.Exit();
+        }
+    }
+
     /// <summary>The value of the <c>domain</c> tag on this domain's measurements.</summary>
     internal int MetricsId { get; }
 

@@ -149,6 +149,21 @@ internal sealed class IovaTree
         return x;
     }
 
+    /// <summary>Nodes on the longest path from the root down, both ends counted (the perf suite reports it).</summary>
+    public int Height() => SubtreeHeight(_root);
+
+    /// <summary>Nodes on the path from the root to <paramref name="n"/>, both ends counted (the root's depth is 1).</summary>
+    public int Depth(int n)
+    {
+        int depth = 0;
+        for (; n != Nil; n = Parent(n))
+            depth++;
+        return depth;
+    }
+
+    private int SubtreeHeight(int n) =>
+        n == Nil ? 0 : 1 + Math.Max(SubtreeHeight(_nodes[n].Left), SubtreeHeight(_nodes[n].Right));
+
     /// <summary>Copies the ranges, anchor excluded, in address order.</summary>
     public IovaRange[] ToArray()
     {
