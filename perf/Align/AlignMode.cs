@@ -18,12 +18,14 @@ internal static class AlignMode
     {
         ResultTable.Line($"align: {MachineDescription.Describe()}");
         ResultTable.Line("ns = median time of a size-aligned 4-pfn allocation below N misaligned 4-pfn gaps (the gap test passes, the alignment fails)");
-        // Untimed first pass over both searches, so that the first measured case does not run on tier-0 code.
-        foreach (Implementation impl in s_implementations)
+        // Untimed passes over both searches until the JIT has finished with them (see JitSettling).
+        var warm = s_implementations.Select(impl => MisalignedGapsScenario.Build(1_000, impl.ToDomainOptions())).ToList();
+        JitSettling.Exercise(() =>
         {
-            using var warm = MisalignedGapsScenario.Build(1_000, impl.ToDomainOptions());
-            MedianTimer.MedianNanoseconds(warm, Budget);
-        }
+            foreach (MisalignedGapsScenario scenario in warm)
+                MedianTimer.MedianNanoseconds(scenario, TimeSpan.FromMilliseconds(25));
+        });
+        warm.ForEach(scenario => scenario.Dispose());
 
         var rows = new List<(string Impl, int Gaps, double Ns)>();
         foreach (int gaps in gapCounts)

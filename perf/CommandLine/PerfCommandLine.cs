@@ -182,7 +182,8 @@ internal static class PerfCommandLine
             values.Add(value);
         }
 
+        // A repeated value would give two rows under one key, and the ratio tables look rows up by key.
         error = values.Count == 0 ? "Give at least one number." : null;
-        return error is null ? [.. values] : null;
+        return error is null ? [.. values.Distinct()] : null;
     }
 }

@@ -67,22 +67,28 @@ internal static class RetryMode
         return 0;
     }
 
-    // Tiered compilation promotes a method only after it has been called for a while (and a 100 ms delay): run
-    // every code path of the measured cases untimed first, so that the first case is not measured on tier 0.
+    // Every measured case's code, through the timer itself, until the JIT has finished with it (see JitSettling).
     private static void WarmUp()
     {
-        foreach (RetryLimit limit in s_limits)
+        var scenarios = new List<RetryOnlyScenario>();
+        try
         {
-            foreach (Implementation impl in s_implementations)
+            foreach (RetryLimit limit in s_limits)
             {
-                using RetryOnlyScenario scenario = RetryOnlyScenario.Build(1_000, limit, impl.ToDomainOptions());
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                while (clock.ElapsedMilliseconds < 250)
-                {
-                    scenario.AllocateInHole();
-                    scenario.Restore();
-                }
+                foreach (Implementation impl in s_implementations)
+                    scenarios.Add(RetryOnlyScenario.Build(1_000, limit, impl.ToDomainOptions()));
             }
+
+            JitSettling.Exercise(() =>
+            {
+                foreach (RetryOnlyScenario scenario in scenarios)
+                    MedianTimer.MedianNanoseconds(scenario, TimeSpan.FromMilliseconds(25));
+            });
+        }
+        finally
+        {
+            foreach (RetryOnlyScenario scenario in scenarios)
+                scenario.Dispose();
         }
     }
 
