@@ -1,5 +1,6 @@
 using System.Globalization;
 using FastIova.Perf.Reporting;
+using FastIova.Perf.Timing;
 
 namespace FastIova.Perf.Scaling;
 
@@ -29,12 +30,13 @@ internal static class ScalingMode
         ResultTable.Line($"scaling: {MachineDescription.Describe()}");
         ResultTable.Line($"{seconds.ToString(CultureInfo.InvariantCulture)} s per row after {warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up; one op = one allocation or one free; limit Dma32Pfn - 1; sizes 1..16 pfns");
 
-        // Tiered compilation: the first rows would otherwise run while the program's start-up still delays the
-        // promotion of the hot loops. One untimed pass over every workload first.
-        foreach (IScalingWorkload workload in Workloads)
+        // Untimed passes over every workload until the JIT has finished with them (see JitSettling): the first rows
+        // would otherwise run on code that is still being promoted.
+        JitSettling.Exercise(() =>
         {
-            ScalingRunner.Run(workload, threadCounts.Min(), TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.2));
-        }
+            foreach (IScalingWorkload workload in Workloads)
+                ScalingRunner.Run(workload, threadCounts.Min(), TimeSpan.FromSeconds(0.1), TimeSpan.FromSeconds(0.05));
+        });
 
         var results = new List<ScalingResult>();
         foreach (IScalingWorkload workload in Workloads)
