@@ -1,5 +1,6 @@
 using System.Globalization;
 using FastIova.Perf.Reporting;
+using Perfolizer.Horology;
 using Perfolizer.Mathematics.Common;
 using Perfolizer.Mathematics.SignificanceTesting;
 using Perfolizer.Mathematics.SignificanceTesting.MannWhitney;
@@ -67,7 +68,9 @@ internal static class RegressionGate
             }
             else
             {
-                ComparisonResult result = test.Perform(new Sample(times), new Sample(baseTimes), threshold, new SignificanceLevel(alpha));
+                // The samples carry their unit: Perfolizer refuses to apply an absolute threshold (5ns) to unitless values.
+                ComparisonResult result = test.Perform(
+                    new Sample(times, TimeUnit.Nanosecond), new Sample(baseTimes, TimeUnit.Nanosecond), threshold, new SignificanceLevel(alpha));
                 verdict = result switch
                 {
                     ComparisonResult.Greater => Verdict.Slower,
