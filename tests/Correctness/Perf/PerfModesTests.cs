@@ -1,0 +1,96 @@
+using System.Text.Json;
+using FastIova.Perf.CommandLine;
+using Xunit;
+
+namespace FastIova.Tests.Correctness.Perf;
+
+/// <summary>
+/// The perf suite's own modes, run small: each must finish and write the JSON rows the issue specifies (one object
+/// per row, those fields). No time is checked: speed is measured by the suite, never asserted in unit tests. They run
+/// alone, after the parallel tests: the memory mode reads the whole heap, and the warm-ups wait for a quiet JIT.
+/// </summary>
+[Collection(PerfModesCollection.Name)]
+public sealed class PerfModesTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fastiova-perf-" + Guid.NewGuid().ToString("N"));
+
+    public PerfModesTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Scaling_WritesARowPerWorkloadAndThreadCount()
+    {
+        JsonElement[] rows = Run("scaling", "--threads", "1,2", "--seconds", "0.1");
+
+        Assert.Equal(12, rows.Length); // six workloads on 1 and 2 threads
+        foreach (JsonElement row in rows)
+        {
+            AssertFields(row, "workload", "impl", "threads", "mops");
+            Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString());
+        }
+
+        Assert.Contains(rows, r => r.GetProperty("workload").GetString() == "producer-consumer");
+        Assert.Contains(rows, r => r.GetProperty("impl").GetString() == "global-lock");
+    }
+
+    [Fact]
+    public void Retry_WritesBothSearchesAtBothLimits()
+    {
+        JsonElement[] rows = Run("retry", "--live", "200,400", "--seconds", "0.05");
+
+        Assert.Equal(8, rows.Length); // 2 sizes x 2 limits x 2 searches
+        foreach (JsonElement row in rows)
+        {
+            AssertFields(row, "workload", "impl", "live", "limit", "ns");
+            Assert.Equal("retry-only", row.GetProperty("workload").GetString());
+        }
+
+        Assert.Equal(["augmented", "linear-walk"], rows.Select(r => r.GetProperty("impl").GetString()).Distinct().Order());
+        Assert.Equal(["32-bit", "64-bit"], rows.Select(r => r.GetProperty("limit").GetString()).Distinct().Order());
+    }
+
+    [Fact]
+    public void Align_WritesBothSearches()
+    {
+        JsonElement[] rows = Run("align", "--gaps", "100");
+
+        Assert.Equal(2, rows.Length);
+        foreach (JsonElement row in rows)
+            AssertFields(row, "workload", "impl", "gaps", "ns");
+    }
+
+    [Fact]
+    public void Memory_StaysWithinTheBudgetPerRange()
+    {
+        // Bytes are not time: the issue's budget, at its size, holds on any machine. (The node array grows by
+        // doubling, so other sizes can land anywhere between 44 and 88 bytes; perf/README.md, "memory".)
+        JsonElement[] rows = Run("memory", "--live", "1000000");
+
+        JsonElement fastIova = Assert.Single(rows, r => r.GetProperty("impl").GetString() == "fastiova (augmented)");
+        AssertFields(fastIova, "workload", "impl", "live", "retainedBytesPerRange", "allocatedBytesPerRange");
+        Assert.InRange(fastIova.GetProperty("retainedBytesPerRange").GetDouble(), 1, 48);
+    }
+
+    private JsonElement[] Run(params string[] args)
+    {
+        string json = Path.Combine(_folder, args[0] + ".json");
+        Assert.Equal(0, PerfCommandLine.Run([.. args, "--json", json]));
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(json));
+        return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    private static void AssertFields(JsonElement row, params string[] names)
+    {
+        foreach (string name in names)
+            Assert.True(row.TryGetProperty(name, out _), $"row {row} lacks '{name}'");
+    }
+}
+
+/// <summary>Runs <see cref="PerfModesTests"/> alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PerfModesCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Perf: serial (modes)";
+}
