@@ -7,8 +7,9 @@ namespace FastIova.Perf.Timing;
 /// Warm-up that lasts until tiered compilation has finished with the code it exercises. The runtime promotes a hot
 /// method in steps (tier 0, instrumented, optimized), each after more calls and a delay that any new compilation
 /// restarts, and compiles on a background thread; on this project's 2-core machine that took seconds, and a retry
-/// case timed before the last step came out at 2-4x its steady value. A fixed warm-up or a sleep did not cure it
-/// (promotion needs calls after the delay), so the exercise repeats until the JIT has been quiet for a while.
+/// case timed before the last step came out at 2-4x its steady value. Neither a fixed warm-up nor a sleep after it
+/// cured that reliably (promotion needs calls after the delay), so the exercise repeats until the JIT has been quiet
+/// for a while.
 /// </summary>
 internal static class JitSettling
 {
