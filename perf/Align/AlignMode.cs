@@ -18,13 +18,8 @@ internal static class AlignMode
     {
         ResultTable.Line($"align: {MachineDescription.Describe()}");
         ResultTable.Line("ns = median time of a size-aligned 4-pfn allocation below N misaligned 4-pfn gaps (the gap test passes, the alignment fails)");
-        // Untimed passes over both searches until the JIT has finished with them (see JitSettling).
         var warm = s_implementations.Select(impl => MisalignedGapsScenario.Build(1_000, impl.ToDomainOptions())).ToList();
-        JitSettling.Exercise(() =>
-        {
-            foreach (MisalignedGapsScenario scenario in warm)
-                MedianTimer.MedianNanoseconds(scenario, TimeSpan.FromMilliseconds(25));
-        });
+        MedianTimer.WarmUp(warm);
         warm.ForEach(scenario => scenario.Dispose());
 
         var rows = new List<(string Impl, int Gaps, double Ns)>();

@@ -67,7 +67,7 @@ internal static class RetryMode
         return 0;
     }
 
-    // Every measured case's code, through the timer itself, until the JIT has finished with it (see JitSettling).
+    // Every measured case's code, at N = 1k, until the JIT has finished with it.
     private static void WarmUp()
     {
         var scenarios = new List<RetryOnlyScenario>();
@@ -79,11 +79,7 @@ internal static class RetryMode
                     scenarios.Add(RetryOnlyScenario.Build(1_000, limit, impl.ToDomainOptions()));
             }
 
-            JitSettling.Exercise(() =>
-            {
-                foreach (RetryOnlyScenario scenario in scenarios)
-                    MedianTimer.MedianNanoseconds(scenario, TimeSpan.FromMilliseconds(25));
-            });
+            MedianTimer.WarmUp(scenarios);
         }
         finally
         {

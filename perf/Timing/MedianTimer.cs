@@ -15,6 +15,19 @@ internal static class MedianTimer
 
     private static readonly Lazy<double> s_timestampOverheadTicks = new(MeasureTimestampOverhead);
 
+    private static readonly TimeSpan s_warmUpRound = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// Runs every step through the timer, untimed, round after round, until the JIT has finished with their code
+    /// (<see cref="JitSettling"/>), so that the first measured case runs on final-tier code.
+    /// </summary>
+    public static void WarmUp(IReadOnlyList<IRestorableStep> steps) =>
+        JitSettling.Exercise(() =>
+        {
+            foreach (IRestorableStep step in steps)
+                MedianNanoseconds(step, s_warmUpRound);
+        });
+
     /// <summary>Median nanoseconds per <see cref="IRestorableStep.Run"/>, after a warm-up, within about <paramref name="budget"/>.</summary>
     public static double MedianNanoseconds(IRestorableStep step, TimeSpan budget)
     {
