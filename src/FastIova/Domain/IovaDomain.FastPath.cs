@@ -197,9 +197,14 @@ public sealed partial class IovaDomain
         }
     }
 
-    internal bool AllocateFast(RangeCache? cache, ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn)
+    /// <summary>
+    /// The fast-path allocation behind every public one. <paramref name="limitMayBeBelowStart"/>: the DMA layer's limits
+    /// come from device masks, which may lie below an aperture's start; there the kernel's search fails (setting the
+    /// 32-bit hint and flushing if asked) rather than refusing the call, and so does this one.
+    /// </summary>
+    internal bool AllocateFast(RangeCache? cache, ulong size, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn, bool limitMayBeBelowStart = false)
     {
-        ValidateAllocation(size, limitPfn);
+        ValidateAllocation(size, limitPfn, limitMayBeBelowStart);
         ThrowIfDisposed();
         if (_recorder is null)
             return AllocateFastCore(cache, size, limitPfn, flushCachesOnFailure, out pfn);

@@ -394,13 +394,13 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
-    private void ValidateAllocation(ulong size, ulong limitPfn)
+    private void ValidateAllocation(ulong size, ulong limitPfn, bool limitMayBeBelowStart = false)
     {
         if (size == 0 || size > MaxPfn)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be between 1 and {MaxPfn} pfns.");
         if (limitPfn > MaxPfn)
             throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at most {MaxPfn}.");
-        if (limitPfn < StartPfn)
+        if (limitPfn < StartPfn && !limitMayBeBelowStart)
             throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at least the start pfn {StartPfn}.");
     }
 

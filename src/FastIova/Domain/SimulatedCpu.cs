@@ -19,6 +19,9 @@ public sealed class SimulatedCpu
         Index = index;
     }
 
+    /// <summary>The cache itself, for the DMA layer's mapper on this CPU.</summary>
+    internal CpuCache Cache => _cache;
+
     /// <summary>The CPU's index in its domain.</summary>
     public int Index { get; }
 

@@ -13,15 +13,19 @@ public readonly struct TraceOperation
     private readonly ulong _argument1;
     private readonly ulong _argument2;
 
+    // Every argument, for the one op that takes more than three (map_sg); null otherwise, so other lines cost nothing extra.
+    private readonly ulong[]? _many;
+
     /// <summary>Creates an operation from its parts; <see cref="TraceReader"/> validates them, this constructor does not.</summary>
     /// <param name="lineNumber">The 1-based line number (0 for an operation that did not come from a file).</param>
     /// <param name="opCode">The op.</param>
-    /// <param name="arguments">Up to three arguments.</param>
+    /// <param name="arguments">The arguments (more than three only for <c>map_sg</c>).</param>
     /// <param name="text">The op text as written, without the result and without trailing blanks.</param>
     /// <param name="expectedResult">The recorded result, trimmed; empty when the line has none.</param>
     public TraceOperation(int lineNumber, TraceOpCode opCode, ReadOnlySpan<ulong> arguments, ReadOnlyMemory<char> text, ReadOnlyMemory<char> expectedResult)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(arguments.Length, 3, nameof(arguments));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(arguments.Length, TraceSyntax.MaxArguments, nameof(arguments));
+        _many = arguments.Length > 3 ? arguments.ToArray() : null;
         LineNumber = lineNumber;
         OpCode = opCode;
         ArgumentCount = arguments.Length;
@@ -32,7 +36,10 @@ public readonly struct TraceOperation
         ExpectedResult = expectedResult;
     }
 
-    /// <summary>Creates an operation with the canonical text (op name, then decimal arguments, single spaces) and no result, for recording.</summary>
+    /// <summary>
+    /// Creates an operation with the canonical text (op name, then decimal arguments, single spaces; a <c>dma_domain</c>'s
+    /// mode as its word) and no result, for recording.
+    /// </summary>
     /// <param name="opCode">The op.</param>
     /// <param name="arguments">Its arguments, as many as the op takes.</param>
     /// <exception cref="ArgumentException">The argument count does not fit the op.</exception>
@@ -45,9 +52,13 @@ public readonly struct TraceOperation
         }
 
         var text = new StringBuilder(TraceSyntax.NameOf(opCode));
-        foreach (ulong argument in arguments)
+        for (int i = 0; i < arguments.Length; i++)
         {
-            text.Append(' ').Append(argument.ToString(CultureInfo.InvariantCulture));
+            // dma_domain's last argument is a word; the operation carries it as the DmaUnmapMode's value.
+            string argument = opCode == TraceOpCode.DmaDomain && i == 4
+                ? TraceSyntax.NameOf((Dma.DmaUnmapMode)arguments[i])
+                : arguments[i].ToString(CultureInfo.InvariantCulture);
+            text.Append(' ').Append(argument);
         }
 
         return new TraceOperation(0, opCode, arguments, text.ToString().AsMemory(), ReadOnlyMemory<char>.Empty);
@@ -59,7 +70,7 @@ public readonly struct TraceOperation
     /// <summary>The op.</summary>
     public TraceOpCode OpCode { get; }
 
-    /// <summary>How many arguments the line gave (0..3).</summary>
+    /// <summary>How many arguments the line gave.</summary>
     public int ArgumentCount { get; }
 
     /// <summary>The op text exactly as written (spacing and number spelling kept), trailing blanks removed.</summary>
@@ -74,7 +85,7 @@ public readonly struct TraceOperation
     /// <summary>The argument at <paramref name="index"/>.</summary>
     /// <param name="index">0..<see cref="ArgumentCount"/>-1.</param>
     public ulong this[int index] => (uint)index < (uint)ArgumentCount
-        ? index switch { 0 => _argument0, 1 => _argument1, _ => _argument2 }
+        ? _many?[index] ?? index switch { 0 => _argument0, 1 => _argument1, _ => _argument2 }
         : throw new ArgumentOutOfRangeException(nameof(index));
 
     /// <summary>The op text.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Numerics;
 
 namespace FastIova.Trace;
@@ -16,6 +15,9 @@ public sealed class TraceReader : IDisposable
     private bool _domainSeen;
     private int _cpuCount = TraceSyntax.RecordedCpuCount;
 
+    // The current DMA domain's shape, for checking the DMA ops' arguments; null after a plain 'domain' line.
+    private DmaShape? _dma;
+
     /// <summary>Reads a trace from a text reader.</summary>
     /// <param name="reader">The trace text.</param>
     /// <param name="sourceName">A name for messages (usually the file path), or null.</param>
@@ -28,7 +30,10 @@ public sealed class TraceReader : IDisposable
         SourceName = sourceName;
     }
 
-    /// <summary>Opens a trace file, plain (<c>.trace</c>) or gzip-compressed (<c>.trace.gz</c>, recognised by its magic bytes).</summary>
+    /// <summary>
+    /// Opens a trace file, plain (<c>.trace</c>) or gzip-compressed (<c>.trace.gz</c>, recognised by its magic bytes). A
+    /// compressed file whose data ends early or fails its checksum is reported as malformed when the reading gets there.
+    /// </summary>
     /// <param name="path">The file.</param>
     public static TraceReader Open(string path)
     {
@@ -59,7 +64,7 @@ public sealed class TraceReader : IDisposable
             stream.Position = start;
             if (read == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             {
-                stream = new GZipStream(stream, CompressionMode.Decompress);
+                stream = new CheckedGZipStream(stream);
             }
 
             return new TraceReader(new StreamReader(stream), sourceName, ownsReader: true);
@@ -83,7 +88,7 @@ public sealed class TraceReader : IDisposable
     /// <exception cref="TraceFormatException">The next operation line is malformed.</exception>
     public bool TryRead(out TraceOperation operation)
     {
-        while (_reader.ReadLine() is { } line)
+        while (ReadLine() is { } line)
         {
             LineNumber++;
             if (TryParse(line, out operation))
@@ -115,6 +120,19 @@ public sealed class TraceReader : IDisposable
         }
     }
 
+    // A compressed trace that is cut short or corrupt is an error of the file, reported after its last good line.
+    private string? ReadLine()
+    {
+        try
+        {
+            return _reader.ReadLine();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new TraceFormatException(LineNumber, $"unreadable after this line: {e.Message}", SourceName);
+        }
+    }
+
     private bool TryParse(string line, out TraceOperation operation)
     {
         operation = default;
@@ -138,7 +156,7 @@ public sealed class TraceReader : IDisposable
         }
 
         ReadOnlySpan<char> text = span[..textLength];
-        Span<ulong> arguments = stackalloc ulong[3];
+        Span<ulong> arguments = stackalloc ulong[TraceSyntax.MaxArguments];
         int fieldCount = 0;
         TraceOpCode opCode = default;
         foreach (Range field in text.SplitAny(" \t"))
@@ -161,7 +179,7 @@ public sealed class TraceReader : IDisposable
                 // Extra arguments are only counted: the count is the error reported for them.
                 if (fieldCount <= arguments.Length)
                 {
-                    arguments[fieldCount - 1] = ParseNumber(token);
+                    arguments[fieldCount - 1] = opCode == TraceOpCode.DmaDomain && fieldCount == 5 ? ParseMode(token) : ParseNumber(token);
                 }
             }
 
@@ -188,9 +206,14 @@ public sealed class TraceReader : IDisposable
 
     private void Validate(TraceOpCode opCode, ReadOnlySpan<ulong> a)
     {
-        if (opCode != TraceOpCode.Domain && !_domainSeen)
+        if (opCode is not (TraceOpCode.Domain or TraceOpCode.DmaDomain) && !_domainSeen)
         {
             throw Malformed($"'{TraceSyntax.NameOf(opCode)}' before the first 'domain'");
+        }
+
+        if (opCode >= TraceOpCode.DmaReserve && _dma is null)
+        {
+            throw Malformed($"'{TraceSyntax.NameOf(opCode)}' needs a 'dma_domain', not a plain 'domain'");
         }
 
         switch (opCode)
@@ -215,6 +238,44 @@ public sealed class TraceReader : IDisposable
 
                 _domainSeen = true;
                 _cpuCount = cpuCount;
+                _dma = null;
+                break;
+            case TraceOpCode.DmaDomain:
+                ValidateDmaDomain(a);
+                break;
+            case TraceOpCode.DmaReserve:
+                if (a[1] == 0 || a[1] - 1 > ulong.MaxValue - a[0])
+                {
+                    throw Malformed($"reserved region at {a[0]} of {a[1]} bytes is empty or ends beyond 2^64");
+                }
+
+                break;
+            case TraceOpCode.Device:
+                ValidateDevice(a);
+                break;
+            case TraceOpCode.Map:
+            case TraceOpCode.MapNoMem:
+                RequireDevice(a[0]);
+                RequireMapSize(a[2]);
+                if (a[2] - 1 > ulong.MaxValue - a[1])
+                {
+                    throw Malformed($"phys {a[1]} + size {a[2]} is beyond 2^64");
+                }
+
+                break;
+            case TraceOpCode.MapCoherent:
+                RequireDevice(a[0]);
+                RequireMapSize(a[1]);
+                break;
+            case TraceOpCode.MapScatterList:
+                ValidateScatterList(a);
+                break;
+            case TraceOpCode.Unmap:
+                if (a[1] == 0)
+                {
+                    throw Malformed("unmap size 0");
+                }
+
                 break;
             case TraceOpCode.Alloc:
                 RequireSize(a[0]);
@@ -267,6 +328,105 @@ public sealed class TraceReader : IDisposable
         }
     }
 
+    private void ValidateDmaDomain(ReadOnlySpan<ulong> a)
+    {
+        if (a[0] < TraceSyntax.MinDmaGranule || a[0] > TraceSyntax.MaxGranule || !BitOperations.IsPow2(a[0]))
+        {
+            throw Malformed($"granule {a[0]} is not a power of two from {TraceSyntax.MinDmaGranule} to {TraceSyntax.MaxGranule}");
+        }
+
+        if (a[1] > a[2])
+        {
+            throw Malformed($"aperture_start {a[1]} is above aperture_end {a[2]}");
+        }
+
+        if (a[3] < 1 || a[3] > TraceSyntax.RecordedCpuCount)
+        {
+            throw Malformed($"ncpus {a[3]} is not in 1..{TraceSyntax.RecordedCpuCount}");
+        }
+
+        _domainSeen = true;
+        _cpuCount = (int)a[3];
+        _dma = new DmaShape(BitOperations.Log2(a[0]), a[2]);
+    }
+
+    private void ValidateDevice(ReadOnlySpan<ulong> a)
+    {
+        if (a[0] > TraceSyntax.MaxDeviceId)
+        {
+            throw Malformed($"device id {a[0]} is not in 0..{TraceSyntax.MaxDeviceId}");
+        }
+
+        RequireMask(a[1], "dma_mask");
+        RequireMask(a[2], "coherent_mask");
+        RequireFlag(a[3], "workaround");
+        _dma!.Devices.Add(a[0]);
+    }
+
+    // A mask capped at the aperture must leave 32 granules (below that alloc_iova_fast may hand out a cached pfn above
+    // the limit) and keep its pfn below the format's 2^56.
+    private void RequireMask(ulong mask, string name)
+    {
+        DmaShape dma = _dma!;
+        ulong limit = Math.Min(mask, dma.ApertureEnd);
+        if (limit < (32UL << dma.Shift) - 1 || limit >> dma.Shift >= TraceSyntax.PfnLimitExclusive)
+        {
+            throw Malformed($"{name} {mask} capped at the aperture leaves fewer than 32 granules or reaches pfn 2^56");
+        }
+    }
+
+    private void RequireDevice(ulong id)
+    {
+        if (!_dma!.Devices.Contains(id))
+        {
+            throw Malformed($"device {id} was not declared");
+        }
+    }
+
+    private void RequireMapSize(ulong size)
+    {
+        if (size < 1 || size >= TraceSyntax.MaxSize << _dma!.Shift)
+        {
+            throw Malformed($"size {size} is not in 1..2^48 granules");
+        }
+    }
+
+    private void ValidateScatterList(ReadOnlySpan<ulong> a)
+    {
+        RequireDevice(a[0]);
+        ulong boundary = a[1];
+        if (boundary != ulong.MaxValue && (!BitOperations.IsPow2(boundary + 1) || boundary + 1 < 1UL << _dma!.Shift))
+        {
+            throw Malformed($"boundary_mask {boundary} is not 2^k - 1 with 2^k at least the granule");
+        }
+
+        if (a[2] < 1 || a[2] > TraceSyntax.MaxScatterSegments)
+        {
+            throw Malformed($"segment count {a[2]} is not in 1..{TraceSyntax.MaxScatterSegments}");
+        }
+
+        if ((ulong)a.Length != 3 + 2 * a[2])
+        {
+            throw Malformed($"'map_sg' with {a[2]} segments takes {3 + 2 * a[2]} arguments, got {a.Length}");
+        }
+
+        for (int i = 3; i < a.Length; i += 2)
+        {
+            if (a[i] >= TraceSyntax.MaxSegmentOffset)
+            {
+                throw Malformed($"segment offset {a[i]} is not below 2^20");
+            }
+
+            if (a[i + 1] < 1 || a[i + 1] > TraceSyntax.MaxSegmentLength)
+            {
+                throw Malformed($"segment length {a[i + 1]} is not in 1..2^30");
+            }
+        }
+    }
+
+    private ulong ParseMode(ReadOnlySpan<char> token) =>
+        TraceSyntax.TryParseMode(token, out var mode) ? (ulong)mode : throw Malformed($"unknown mode '{token}' (strict, lazy or lazy-single)");
+
     private void RequirePfn(ulong value, string name)
     {
         if (value >= TraceSyntax.PfnLimitExclusive)
@@ -308,4 +468,10 @@ public sealed class TraceReader : IDisposable
     }
 
     private TraceFormatException Malformed(string reason) => new(LineNumber, reason, SourceName);
+
+    /// <summary>What the DMA ops' checks need of the current <c>dma_domain</c>.</summary>
+    private sealed record DmaShape(int Shift, ulong ApertureEnd)
+    {
+        public HashSet<ulong> Devices { get; } = [];
+    }
 }

@@ -3,9 +3,11 @@ namespace FastIova.Trace;
 /// <summary>
 /// Executes trace operations against an <see cref="IovaDomain"/> and compares each result with the recorded one.
 /// The domain of a <c>domain</c> line gets <c>ncpus</c> simulated CPUs and no background trimming, so that a replay is
-/// deterministic; the fast ops run on the simulated CPU chosen by the last <c>cpu</c> line.
+/// deterministic; the fast ops run on the simulated CPU chosen by the last <c>cpu</c> line. A <c>dma_domain</c> line
+/// starts a <see cref="Dma.DmaDomain"/> with a simulated flush timer (<c>TRACE-FORMAT-DMA.md</c>); the IOVA ops then act on
+/// its IOVA domain, and the DMA ops run on the current CPU too.
 /// </summary>
-public sealed class TraceReplayer : IDisposable
+public sealed partial class TraceReplayer : IDisposable
 {
     private readonly int _maxRecordedMismatches;
     private IovaDomain? _domain;
@@ -87,7 +89,19 @@ public sealed class TraceReplayer : IDisposable
             return TraceResult.Ok;
         }
 
+        if (operation.OpCode == TraceOpCode.DmaDomain)
+        {
+            StartDmaDomain(operation);
+            return TraceResult.Ok;
+        }
+
         var domain = _domain ?? throw new TraceFormatException(operation.LineNumber, "op before the first 'domain'", sourceName);
+        if (operation.OpCode >= TraceOpCode.DmaReserve)
+        {
+            var dma = _dma ?? throw new TraceFormatException(operation.LineNumber, $"'{TraceSyntax.NameOf(operation.OpCode)}' needs a 'dma_domain'", sourceName);
+            return ExecuteDma(dma, operation);
+        }
+
         switch (operation.OpCode)
         {
             case TraceOpCode.Alloc:
@@ -142,7 +156,9 @@ public sealed class TraceReplayer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _dma?.Dispose();
         _domain?.Dispose();
+        _dma = null;
         _domain = null;
         _cpu = null;
     }

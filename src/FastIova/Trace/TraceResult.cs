@@ -4,12 +4,12 @@ namespace FastIova.Trace;
 
 /// <summary>The result of one trace operation, formatted the way the recorded traces spell it.</summary>
 /// <param name="Kind">The shape of the result.</param>
-/// <param name="First">The pfn, <c>pfn_lo</c> or count; 0 for <c>ok</c>/<c>none</c>/<c>fail</c>.</param>
+/// <param name="First">The pfn, <c>pfn_lo</c>, DMA address or count; 0 for <c>ok</c>/<c>none</c>/<c>fail</c>/<c>idle</c>.</param>
 /// <param name="Second"><c>pfn_hi</c> of a range; 0 otherwise.</param>
 public readonly record struct TraceResult(TraceResultKind Kind, ulong First = 0, ulong Second = 0) : ISpanFormattable
 {
-    /// <summary>The longest formatted result: two 20-digit numbers and a space.</summary>
-    public const int MaxFormattedLength = 41;
+    /// <summary>The longest formatted result: a scatter list's 128 addresses of up to 20 digits, with spaces between them.</summary>
+    public const int MaxFormattedLength = TraceSyntax.MaxScatterSegments * 21;
 
     /// <summary><c>ok</c>.</summary>
     public static TraceResult Ok => new(TraceResultKind.Ok);
@@ -20,6 +20,9 @@ public readonly record struct TraceResult(TraceResultKind Kind, ulong First = 0,
     /// <summary><c>fail</c>.</summary>
     public static TraceResult Fail => new(TraceResultKind.Fail);
 
+    /// <summary><c>idle</c>.</summary>
+    public static TraceResult Idle => new(TraceResultKind.Idle);
+
     /// <summary>A pfn.</summary>
     /// <param name="pfn">The allocated pfn.</param>
     public static TraceResult Pfn(ulong pfn) => new(TraceResultKind.Pfn, pfn);
@@ -27,6 +30,17 @@ public readonly record struct TraceResult(TraceResultKind Kind, ulong First = 0,
     /// <summary>A range, <c>pfn_lo pfn_hi</c>.</summary>
     /// <param name="range">The range.</param>
     public static TraceResult Range(IovaRange range) => new(TraceResultKind.Range, range.PfnLo, range.PfnHi);
+
+    /// <summary>A DMA address.</summary>
+    /// <param name="address">The address handed to the device.</param>
+    public static TraceResult Address(ulong address) => new(TraceResultKind.Address, address);
+
+    /// <summary>A scatter list's DMA addresses, one per segment.</summary>
+    /// <param name="addresses">The addresses, in segment order (1 to 128 of them); the result refers to them, it does not copy.</param>
+    public static TraceResult AddressList(ReadOnlyMemory<ulong> addresses) => new(TraceResultKind.AddressList) { Addresses = addresses };
+
+    /// <summary>The addresses of an <see cref="TraceResultKind.AddressList"/> result; empty otherwise.</summary>
+    public ReadOnlyMemory<ulong> Addresses { get; init; }
 
     /// <summary>A count.</summary>
     /// <param name="count">The number of ranges.</param>
@@ -43,6 +57,8 @@ public readonly record struct TraceResult(TraceResultKind Kind, ulong First = 0,
             case TraceResultKind.Ok: return TryCopy("ok", destination, out charsWritten);
             case TraceResultKind.None: return TryCopy("none", destination, out charsWritten);
             case TraceResultKind.Fail: return TryCopy("fail", destination, out charsWritten);
+            case TraceResultKind.Idle: return TryCopy("idle", destination, out charsWritten);
+            case TraceResultKind.AddressList: return TryFormatList(Addresses.Span, destination, out charsWritten);
             case TraceResultKind.Range:
                 if (First.TryFormat(destination, out int lo, default, CultureInfo.InvariantCulture)
                     && lo < destination.Length
@@ -73,6 +89,33 @@ public readonly record struct TraceResult(TraceResultKind Kind, ulong First = 0,
         Span<char> buffer = stackalloc char[MaxFormattedLength];
         TryFormat(buffer, out int written);
         return new string(buffer[..written]);
+    }
+
+    private static bool TryFormatList(ReadOnlySpan<ulong> values, Span<char> destination, out int charsWritten)
+    {
+        charsWritten = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0)
+            {
+                if (charsWritten >= destination.Length)
+                {
+                    return false;
+                }
+
+                destination[charsWritten++] = ' ';
+            }
+
+            if (!values[i].TryFormat(destination[charsWritten..], out int written, default, CultureInfo.InvariantCulture))
+            {
+                charsWritten = 0;
+                return false;
+            }
+
+            charsWritten += written;
+        }
+
+        return true;
     }
 
     private static bool TryCopy(string text, Span<char> destination, out int charsWritten)

@@ -20,4 +20,13 @@ public enum TraceResultKind
 
     /// <summary>A decimal count (<c>count</c>).</summary>
     Count,
+
+    /// <summary>A single decimal DMA address (<c>map</c>, <c>map_coherent</c>).</summary>
+    Address,
+
+    /// <summary>Decimal DMA addresses separated by single spaces, one per segment (<c>map_sg</c>).</summary>
+    AddressList,
+
+    /// <summary><c>idle</c>: the flush-queue timer was not armed (<c>fq_timeout</c>).</summary>
+    Idle,
 }

@@ -18,6 +18,24 @@ internal static class TraceSyntax
     /// <summary>Fast sizes below this are rounded up to a power of two (the kernel's <c>alloc_iova_fast</c>).</summary>
     public const ulong FastRoundingLimit = 32;
 
+    /// <summary>The smallest granule of a <c>dma_domain</c>.</summary>
+    public const ulong MinDmaGranule = 512;
+
+    /// <summary>The highest device id.</summary>
+    public const ulong MaxDeviceId = 4095;
+
+    /// <summary>A scatter-list segment's offset in its page is below this (2^20).</summary>
+    public const ulong MaxSegmentOffset = 1UL << 20;
+
+    /// <summary>A scatter-list segment's longest length (2^30 bytes).</summary>
+    public const ulong MaxSegmentLength = 1UL << 30;
+
+    /// <summary>Segments a <c>map_sg</c> line may list.</summary>
+    public const int MaxScatterSegments = 128;
+
+    /// <summary>The most arguments any op takes: <c>map_sg</c>'s device, boundary mask, count and two per segment.</summary>
+    public const int MaxArguments = 3 + 2 * MaxScatterSegments;
+
     /// <summary>Separates the op text from the recorded result.</summary>
     public const string ResultSeparator = "=>";
 
@@ -36,6 +54,17 @@ internal static class TraceSyntax
         TraceOpCode.FlushGlobal => "flush_global",
         TraceOpCode.DepotTrim => "depot_trim",
         TraceOpCode.Count => "count",
+        TraceOpCode.DmaDomain => "dma_domain",
+        TraceOpCode.DmaReserve => "dma_reserve",
+        TraceOpCode.Device => "device",
+        TraceOpCode.Map => "map",
+        TraceOpCode.MapCoherent => "map_coherent",
+        TraceOpCode.MapNoMem => "map_nomem",
+        TraceOpCode.MapScatterList => "map_sg",
+        TraceOpCode.Unmap => "unmap",
+        TraceOpCode.FlushQueueTimeout => "fq_timeout",
+        TraceOpCode.FlushQueuePending => "fq_pending",
+        TraceOpCode.IotlbFlushes => "iotlb_flushes",
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown trace op."),
     };
 
@@ -56,19 +85,59 @@ internal static class TraceSyntax
             case "flush_global": op = TraceOpCode.FlushGlobal; return true;
             case "depot_trim": op = TraceOpCode.DepotTrim; return true;
             case "count": op = TraceOpCode.Count; return true;
+            case "dma_domain": op = TraceOpCode.DmaDomain; return true;
+            case "dma_reserve": op = TraceOpCode.DmaReserve; return true;
+            case "device": op = TraceOpCode.Device; return true;
+            case "map": op = TraceOpCode.Map; return true;
+            case "map_coherent": op = TraceOpCode.MapCoherent; return true;
+            case "map_nomem": op = TraceOpCode.MapNoMem; return true;
+            case "map_sg": op = TraceOpCode.MapScatterList; return true;
+            case "unmap": op = TraceOpCode.Unmap; return true;
+            case "fq_timeout": op = TraceOpCode.FlushQueueTimeout; return true;
+            case "fq_pending": op = TraceOpCode.FlushQueuePending; return true;
+            case "iotlb_flushes": op = TraceOpCode.IotlbFlushes; return true;
             default: op = default; return false;
         }
     }
 
-    /// <summary>The fewest and most arguments an op takes (only <c>domain</c> has an optional one).</summary>
+    /// <summary>
+    /// The fewest and most arguments an op takes (<c>domain</c> has an optional one; <c>map_sg</c> takes
+    /// <c>3 + 2n</c>, which the reader checks against its <c>n</c>).
+    /// </summary>
     public static (int Min, int Max) ArgumentCountOf(TraceOpCode op) => op switch
     {
         TraceOpCode.Domain => (2, 3),
+        TraceOpCode.DmaDomain => (5, 5),
+        TraceOpCode.Device => (4, 4),
+        TraceOpCode.MapScatterList => (5, MaxArguments),
+        TraceOpCode.Map or TraceOpCode.MapNoMem => (3, 3),
+        TraceOpCode.DmaReserve or TraceOpCode.Unmap or TraceOpCode.MapCoherent => (2, 2),
         TraceOpCode.Alloc or TraceOpCode.AllocFast => (3, 3),
         TraceOpCode.Reserve or TraceOpCode.FreeFast => (2, 2),
         TraceOpCode.Free or TraceOpCode.Find or TraceOpCode.Cpu or TraceOpCode.FlushCpu => (1, 1),
         _ => (0, 0),
     };
+
+    /// <summary>The <c>mode</c> word of a <c>dma_domain</c> line.</summary>
+    public static string NameOf(Dma.DmaUnmapMode mode) => mode switch
+    {
+        Dma.DmaUnmapMode.Strict => "strict",
+        Dma.DmaUnmapMode.Lazy => "lazy",
+        Dma.DmaUnmapMode.LazySingleQueue => "lazy-single",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown unmap mode."),
+    };
+
+    /// <summary>Looks a <c>dma_domain</c> mode word up.</summary>
+    public static bool TryParseMode(ReadOnlySpan<char> name, out Dma.DmaUnmapMode mode)
+    {
+        switch (name)
+        {
+            case "strict": mode = Dma.DmaUnmapMode.Strict; return true;
+            case "lazy": mode = Dma.DmaUnmapMode.Lazy; return true;
+            case "lazy-single": mode = Dma.DmaUnmapMode.LazySingleQueue; return true;
+            default: mode = default; return false;
+        }
+    }
 
     /// <summary>The size <c>alloc_iova_fast</c> really requests: below 32 pfns, the next power of two.</summary>
     public static ulong RoundFastSize(ulong size) =>

@@ -72,4 +72,46 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.StartsWith($"{good}: ", lines[2], StringComparison.Ordinal);
         Assert.Matches(@"^replay: \d+ ops, 1 mismatches$", lines[^1]);
     }
+
+    [Theory]
+    [InlineData(200_000)]
+    [InlineData(1_000)]
+    public void TruncatedCompressedTrace_ExitsWith2NamingTheFileAndHowFarItGot(int keptBytes)
+    {
+        byte[] whole = File.ReadAllBytes(ConformanceTraces.PathOf("dma/o-dma-map-sg.trace.gz"));
+        string path = Path.Combine(_folder, "cut.trace.gz");
+        File.WriteAllBytes(path, whole[..keptBytes]);
+
+        var (exitCode, output, error) = CliRunner.Invoke("replay", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Matches($@"^malformed trace: {System.Text.RegularExpressions.Regex.Escape(path)}: line \d+: unreadable after this line: .*truncated or corrupt", error.Trim());
+        Assert.DoesNotContain(" 0 mismatches" + Environment.NewLine + "replay", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CorruptCompressedTrace_ExitsWith2()
+    {
+        byte[] bytes = File.ReadAllBytes(ConformanceTraces.PathOf("dma/k-dma-example.trace.gz"));
+        bytes[^6] ^= 0xff; // the trailer's CRC no longer matches the data
+        string path = Path.Combine(_folder, "corrupt.trace.gz");
+        File.WriteAllBytes(path, bytes);
+
+        var (exitCode, _, error) = CliRunner.Invoke("replay", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{path}: line ", error, StringComparison.Ordinal);
+        Assert.Contains("unreadable after this line", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DmaTrace_ReplaysWithTheSameOutputLines()
+    {
+        string path = ConformanceTraces.PathOf("dma/k-dma-example.trace.gz");
+
+        var (exitCode, output, _) = CliRunner.Invoke("replay", path);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal([$"{path}: 628 ops, 0 mismatches", "replay: 628 ops, 0 mismatches"], output.TrimEnd().Split(Environment.NewLine));
+    }
 }

@@ -14,7 +14,22 @@ public static class ConformanceTraces
     /// <summary>Families e and f: the fast path on simulated CPUs (the range caches).</summary>
     public static TheoryData<string> FastPath => Family("ef");
 
-    /// <summary>The full path of a trace named by file name.</summary>
+    /// <summary>The DMA layer's traces (<c>dma/</c>, families k to r, <c>TRACE-FORMAT-DMA.md</c>).</summary>
+    public static TheoryData<string> Dma
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (string path in Directory.GetFiles(Path.Combine(Folder, "dma"), "*.trace.gz").Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.Combine("dma", Path.GetFileName(path)));
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>The full path of a trace named by file name (relative to the traces folder).</summary>
     public static string PathOf(string fileName) => Path.Combine(Folder, fileName);
 
     private static TheoryData<string> Family(string letters)

@@ -17,11 +17,16 @@ public sealed class TraceConformanceTests(ITestOutputHelper output)
     [MemberData(nameof(ConformanceTraces.FastPath), MemberType = typeof(ConformanceTraces))]
     public void FastPathTrace_ReproducesEveryKernelResult(string trace) => AssertConforms(trace);
 
+    [Theory]
+    [MemberData(nameof(ConformanceTraces.Dma), MemberType = typeof(ConformanceTraces))]
+    public void DmaTrace_ReproducesEveryKernelResult(string trace) => AssertConforms(trace);
+
     [Fact]
     public void EveryFamily_HasAtLeastOneTrace()
     {
         Assert.NotEmpty(ConformanceTraces.TreeOnly);
         Assert.NotEmpty(ConformanceTraces.FastPath);
+        Assert.True(ConformanceTraces.Dma.Count >= 9, "the nine public DMA traces");
     }
 
     private void AssertConforms(string trace)

@@ -1,0 +1,166 @@
+namespace FastIova.Dma;
+
+// The map and unmap rules of dma-iommu.c, shared by every DmaMapper.
+public sealed partial class DmaDomain
+{
+    /// <summary><c>__iommu_dma_map</c> with the device's streaming mask.</summary>
+    internal bool TryMap(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    {
+        RequireOwnDevice(device);
+        if (size == 0 || size - 1 > ulong.MaxValue - physical)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and the buffer at 0x{physical:x} must end within 2^64.");
+        ulong offset = physical & (Granule - 1);
+        if (!ScatterListLayout.TryRoundUp(size, offset, Granule, out ulong bytes))
+            throw new ArgumentOutOfRangeException(nameof(size), size, "The buffer's granules overflow 64 bits.");
+        ThrowIfDisposed();
+
+        dmaAddress = 0;
+        if (!TryAllocateIova(via, device, bytes, device.DmaMask, out ulong iova) || !TryMapPages(via, device, iova, physical - offset, bytes))
+            return false;
+        dmaAddress = iova + offset;
+        _ledger?.Add(iova >> _shift, dmaAddress, size, device);
+        return true;
+    }
+
+    /// <summary>The IOVA of a coherent allocation: <c>__iommu_dma_map</c> of whole granules with the coherent mask.</summary>
+    internal bool TryMapCoherent(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    {
+        RequireOwnDevice(device);
+        if ((physical & (Granule - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(physical), physical, $"A coherent buffer starts on a granule (0x{Granule:x}).");
+        if (size == 0 || !ScatterListLayout.TryRoundUp(size, 0, Granule, out ulong bytes) || bytes - 1 > ulong.MaxValue - physical)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and the buffer at 0x{physical:x} must end within 2^64.");
+        ThrowIfDisposed();
+
+        dmaAddress = 0;
+        if (!TryAllocateIova(via, device, bytes, device.CoherentMask, out ulong iova) || !TryMapPages(via, device, iova, physical, bytes))
+            return false;
+        dmaAddress = iova;
+        _ledger?.Add(iova >> _shift, iova, size, device);
+        return true;
+    }
+
+    /// <summary><c>iommu_dma_map_sg</c>: one IOVA range for the whole list, laid out by <see cref="ScatterListLayout"/>.</summary>
+    internal bool TryMapScatterList(DmaMapper via, DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses)
+    {
+        RequireOwnDevice(device);
+        if (boundaryMask != ulong.MaxValue && (!ulong.IsPow2(boundaryMask + 1) || boundaryMask < Granule - 1))
+            throw new ArgumentOutOfRangeException(nameof(boundaryMask), boundaryMask, $"The segment boundary must be 2^k - 1 with 2^k at least the granule (0x{Granule:x}).");
+        if (segments.IsEmpty)
+            throw new ArgumentException("A scatter list has at least one segment.", nameof(segments));
+        if (dmaAddresses.Length < segments.Length)
+            throw new ArgumentException($"Room for {dmaAddresses.Length} addresses, but {segments.Length} segments.", nameof(dmaAddresses));
+        foreach (ScatterSegment segment in segments)
+        {
+            if (segment.Length == 0 || segment.Length - 1 > ulong.MaxValue - segment.Physical)
+                throw new ArgumentException($"Segment at 0x{segment.Physical:x} of {segment.Length} bytes is empty or ends beyond 2^64.", nameof(segments));
+        }
+
+        // The caller's span holds each segment's offset in the layout until the IOVA is known: no allocation.
+        ulong total = ScatterListLayout.Lay(segments, boundaryMask, Granule, dmaAddresses);
+        ThrowIfDisposed();
+        if (!TryAllocateIova(via, device, total, device.DmaMask, out ulong iova))
+            return false;
+        if (_iommu is not null && !TryMapSegments(via, device, iova, total, segments, dmaAddresses))
+            return false;
+
+        for (int i = 0; i < segments.Length; i++)
+            dmaAddresses[i] += iova;
+        ulong first = dmaAddresses[0];
+        _ledger?.Add(iova >> _shift, first, dmaAddresses[segments.Length - 1] + segments[^1].Length - first, device);
+        return true;
+    }
+
+    /// <summary><c>__iommu_dma_unmap</c>: the page tables first, then the IOVA freed (strict) or queued (lazy).</summary>
+    internal void Unmap(DmaMapper via, ulong dmaAddress, ulong size)
+    {
+        if (dmaAddress < ApertureStart || dmaAddress > ApertureEnd || dmaAddress >> _shift < Iova.StartPfn)
+            throw new ArgumentOutOfRangeException(nameof(dmaAddress), dmaAddress, $"The address is outside the aperture [0x{ApertureStart:x}, 0x{ApertureEnd:x}] or in its first granule.");
+        ulong offset = dmaAddress & (Granule - 1);
+        if (size == 0 || size - 1 > ApertureEnd - dmaAddress || !ScatterListLayout.TryRoundUp(size, offset, Granule, out ulong bytes))
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and end within the aperture (0x{ApertureEnd:x}).");
+        ThrowIfDisposed();
+
+        ulong iova = dmaAddress - offset;
+        ulong pfn = iova >> _shift, pages = bytes >> _shift;
+        _ledger?.Remove(pfn, dmaAddress, size);
+        _iommu?.Unmap(iova, bytes);
+        if (_queues is null)
+        {
+            _iommu?.SyncIotlb(iova, bytes);
+            via.FreeFast(pfn, pages);
+        }
+        else
+        {
+            _queues.Enqueue(via.Queue!, via, pfn, pages);
+        }
+    }
+
+    /// <summary>
+    /// <c>iommu_dma_alloc_iova</c>. The mask is capped at the aperture. A PCI device with the 32-bit workaround first
+    /// tries below 4 GiB without flushing the caches; the first failure clears its flag for good, even for a request
+    /// that could never fit. Then the full limit, flushing every cache and retrying on failure.
+    /// </summary>
+    private bool TryAllocateIova(DmaMapper via, DmaDevice device, ulong bytes, ulong mask, out ulong iova)
+    {
+        Volatile.Write(ref _mapping, 1);
+        ulong pages = bytes >> _shift;
+        ulong dmaLimit = Math.Min(mask, ApertureEnd);
+        ulong pfn;
+        if (dmaLimit > uint.MaxValue && device.Uses32BitWorkaround)
+        {
+            if (via.TryAllocateFast(pages, uint.MaxValue >> _shift, flushCachesOnFailure: false, out pfn))
+            {
+                iova = pfn << _shift;
+                return true;
+            }
+
+            if (device.ClearWorkaround())
+                Interlocked.Increment(ref _workaroundFlips);
+        }
+
+        bool allocated = via.TryAllocateFast(pages, dmaLimit >> _shift, flushCachesOnFailure: true, out pfn);
+        iova = pfn << _shift;
+        return allocated;
+    }
+
+    // iommu_map failing after the IOVA was allocated: the IOVA goes back at once, never through a flush queue.
+    private bool TryMapPages(DmaMapper via, DmaDevice device, ulong iova, ulong physical, ulong bytes)
+    {
+        if (_iommu is null || _iommu.TryMap(device, iova, physical, bytes))
+            return true;
+        via.FreeFast(iova >> _shift, bytes >> _shift);
+        return false;
+    }
+
+    // iommu_map_sg: each segment's granules at its place in the layout. A refusal undoes the segments mapped before it
+    // (as iommu_map_sg unmaps what it mapped) and frees the IOVA at once.
+    private bool TryMapSegments(DmaMapper via, DmaDevice device, ulong iova, ulong total, ReadOnlySpan<ScatterSegment> segments, ReadOnlySpan<ulong> offsets)
+    {
+        for (int i = 0; i < segments.Length; i++)
+        {
+            ulong offset = segments[i].Physical & (Granule - 1);
+            ScatterListLayout.TryRoundUp(segments[i].Length, offset, Granule, out ulong bytes);
+            if (_iommu!.TryMap(device, iova + offsets[i] - offset, segments[i].Physical - offset, bytes))
+                continue;
+            for (int j = 0; j < i; j++)
+            {
+                ulong mappedOffset = segments[j].Physical & (Granule - 1);
+                ScatterListLayout.TryRoundUp(segments[j].Length, mappedOffset, Granule, out ulong mapped);
+                _iommu.Unmap(iova + offsets[j] - mappedOffset, mapped);
+            }
+
+            via.FreeFast(iova >> _shift, total >> _shift);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void RequireOwnDevice(DmaDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device.Domain != this)
+            throw new ArgumentException($"{device} belongs to another domain.", nameof(device));
+    }
+}
