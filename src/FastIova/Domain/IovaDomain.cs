@@ -109,9 +109,16 @@ public sealed partial class IovaDomain : IDisposable
     /// <param name="sizeAligned">Align the start to the smallest power of two at or above <paramref name="size"/>.</param>
     /// <param name="range">The allocated range, or <c>default</c> on failure.</param>
     /// <returns>Whether a range was allocated.</returns>
-    public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
+    public bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range) =>
+        TryAllocate(size, limitPfn, sizeAligned, limitMayBeBelowStart: false, out range);
+
+    /// <summary>
+    /// <see cref="TryAllocate(ulong, ulong, bool, out IovaRange)"/>, where a limit below the start pfn may be a search
+    /// that fails (with the kernel's 32-bit hint), as the DMA layer's device masks need (see <see cref="AllocateFast"/>).
+    /// </summary>
+    internal bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, bool limitMayBeBelowStart, out IovaRange range)
     {
-        ValidateAllocation(size, limitPfn);
+        ValidateAllocation(size, limitPfn, limitMayBeBelowStart);
         if (_recorder is null)
             return TryAllocateCore(size, limitPfn, sizeAligned, out range);
         lock (_recorder.Gate)
@@ -138,7 +145,7 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
-    /// <summary>As <see cref="TryAllocate"/>, throwing when nothing fits.</summary>
+    /// <summary>As <see cref="TryAllocate(ulong, ulong, bool, out IovaRange)"/>, throwing when nothing fits.</summary>
     /// <param name="size">Pfns to allocate, at least 1.</param>
     /// <param name="limitPfn">The highest pfn the range may use (inclusive).</param>
     /// <param name="sizeAligned">Align the start to the smallest power of two at or above <paramref name="size"/>.</param>

@@ -262,7 +262,8 @@ internal sealed class CacheLayerModel : IDisposable
 
     private bool TreeAllocate(ulong rounded, ulong limitPfn, out ulong pfn)
     {
-        if (!Tree.TryAllocate(rounded, limitPfn, sizeAligned: true, out var range))
+        // A limit below the start pfn (a DMA device's mask below the aperture) is a search that fails, as in the kernel.
+        if (!Tree.TryAllocate(rounded, limitPfn, sizeAligned: true, limitMayBeBelowStart: true, out var range))
         {
             pfn = 0;
             return false;
