@@ -211,7 +211,7 @@ public sealed class TraceReader : IDisposable
             throw Malformed($"'{TraceSyntax.NameOf(opCode)}' before the first 'domain'");
         }
 
-        if (opCode >= TraceOpCode.DmaReserve && _dma is null)
+        if (TraceSyntax.NeedsDmaDomain(opCode) && _dma is null)
         {
             throw Malformed($"'{TraceSyntax.NameOf(opCode)}' needs a 'dma_domain', not a plain 'domain'");
         }

@@ -96,7 +96,7 @@ public sealed partial class TraceReplayer : IDisposable
         }
 
         var domain = _domain ?? throw new TraceFormatException(operation.LineNumber, "op before the first 'domain'", sourceName);
-        if (operation.OpCode >= TraceOpCode.DmaReserve)
+        if (TraceSyntax.NeedsDmaDomain(operation.OpCode))
         {
             var dma = _dma ?? throw new TraceFormatException(operation.LineNumber, $"'{TraceSyntax.NameOf(operation.OpCode)}' needs a 'dma_domain'", sourceName);
             return ExecuteDma(dma, operation);

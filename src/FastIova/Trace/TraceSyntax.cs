@@ -118,6 +118,9 @@ internal static class TraceSyntax
         _ => (0, 0),
     };
 
+    /// <summary>Whether the op acts on a DMA domain only (<c>dma_reserve</c> to <c>iotlb_flushes</c>).</summary>
+    public static bool NeedsDmaDomain(TraceOpCode op) => op is >= TraceOpCode.DmaReserve and <= TraceOpCode.IotlbFlushes;
+
     /// <summary>The <c>mode</c> word of a <c>dma_domain</c> line.</summary>
     public static string NameOf(Dma.DmaUnmapMode mode) => mode switch
     {
