@@ -80,7 +80,7 @@ public sealed partial class DmaDomain
             bool workaround = device.Uses32BitWorkaround;
             bool mapped, refused = false;
             StartWatchingRefusals();
-            _recorder.Hold();
+            _recorder.Hold(mayKeep: true);
             try
             {
                 mapped = TryMapCoherentCore(cpu, device, physical, size, out dmaAddress);
@@ -116,7 +116,7 @@ public sealed partial class DmaDomain
             bool workaround = device.Uses32BitWorkaround;
             bool mapped, refused = false;
             StartWatchingRefusals();
-            _recorder.Hold();
+            _recorder.Hold(mayKeep: true);
             try
             {
                 mapped = TryMapScatterListCore(cpu, device, boundaryMask, segments, dmaAddresses);

@@ -30,6 +30,7 @@ public sealed class TraceRecorder : IDisposable
     private readonly StringBuilder _held = new();
     private int _currentCpu;
     private int _holding;
+    private bool _keepHeld;
 
     /// <summary>Records to <paramref name="writer"/>.</summary>
     /// <param name="writer">Where the trace goes.</param>
@@ -106,6 +107,9 @@ public sealed class TraceRecorder : IDisposable
     /// </summary>
     internal void Write(TraceOpCode op, TraceResult result, ulong hexArguments, ReadOnlySpan<ulong> arguments)
     {
+        if (_holding > 0 && !_keepHeld)
+            return;
+
         // A map_sg line has up to 259 arguments and 128 addresses (about 8,000 characters): those lines go to a pooled
         // buffer, the common short ones stay on the stack.
         int resultLength = result.Kind == TraceResultKind.AddressList ? result.Addresses.Length * 21 : 2 * 21;
@@ -144,7 +148,12 @@ public sealed class TraceRecorder : IDisposable
     /// Holds back the lines written from now on: a DMA operation runs IOVA operations of its own, which the trace must
     /// not show as separate lines (its own line replays them). Nests. Call under <see cref="Gate"/>.
     /// </summary>
-    internal void Hold() => _holding++;
+    /// <param name="mayKeep">Keep the held lines until <see cref="Release"/> decides (else they are dropped as written).</param>
+    internal void Hold(bool mayKeep = false)
+    {
+        if (_holding++ == 0)
+            _keepHeld = mayKeep;
+    }
 
     /// <summary>
     /// Ends a <see cref="Hold"/>. The outermost one discards the held lines, or writes them after
@@ -159,15 +168,9 @@ public sealed class TraceRecorder : IDisposable
         {
             if (comment is not null)
                 _writer.WriteComment(comment);
-            foreach (ReadOnlyMemory<char> chunk in _held.GetChunks())
-            {
-                ReadOnlySpan<char> rest = chunk.Span;
-                for (int end = rest.IndexOf('\n'); end >= 0; end = rest.IndexOf('\n'))
-                {
-                    _writer.WriteRaw(rest[..end]);
-                    rest = rest[(end + 1)..];
-                }
-            }
+            // Rare (a refused coherent or scatter-list map): a string is fine here.
+            foreach (string line in _held.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                _writer.WriteRaw(line);
         }
 
         _held.Clear();
