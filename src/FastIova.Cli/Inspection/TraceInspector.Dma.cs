@@ -108,7 +108,7 @@ internal sealed partial class TraceInspector
                 var range = domain.Find(pfn);
                 if (_queues.Count == 0)
                 {
-                    return UnmapStrict(domain, range, operation, sourceName);
+                    return FreeFast(domain, range, operation, sourceName);
                 }
 
                 var queue = _queues[dma.UnmapMode == DmaUnmapMode.LazySingleQueue ? 0 : _currentCpu];
@@ -166,24 +166,6 @@ internal sealed partial class TraceInspector
             default:
                 return _replayer.Execute(operation, sourceName);
         }
-    }
-
-    private TraceResult UnmapStrict(IovaDomain domain, IovaRange? range, in TraceOperation operation, string? sourceName)
-    {
-        int before = domain.Count;
-        var result = _replayer.Execute(operation, sourceName);
-        int after = domain.Count;
-        if (range is { } parked && after != before - 1)
-        {
-            // As free_fast: unchanged, parked in a cache; anything else, parked and other ranges sent to the tree.
-            _cached[parked.PfnLo] = parked;
-            if (after != before)
-            {
-                RecheckCached(domain);
-            }
-        }
-
-        return result;
     }
 
     /// <summary>

@@ -211,24 +211,8 @@ internal sealed partial class TraceInspector : IDisposable
             }
 
             case TraceOpCode.FreeFast:
-            {
                 // The replayer rejects a pfn that does not start a live range before freeing anything.
-                var range = domain.Find(operation[0]);
-                int before = domain.Count;
-                var result = _replayer.Execute(operation, sourceName);
-                int after = domain.Count;
-                if (range is { } parked && after != before - 1)
-                {
-                    // Unchanged: parked in a cache. Anything else: parked, and other parked ranges left for the tree.
-                    _cached[parked.PfnLo] = parked;
-                    if (after != before)
-                    {
-                        RecheckCached(domain);
-                    }
-                }
-
-                return result;
-            }
+                return FreeFast(domain, domain.Find(operation[0]), operation, sourceName);
 
             case TraceOpCode.Free:
             {
@@ -276,6 +260,25 @@ internal sealed partial class TraceInspector : IDisposable
             default:
                 return _replayer.Execute(operation, sourceName);
         }
+    }
+
+    /// <summary>Replays a <c>free_fast</c> (or a strict <c>unmap</c>, which is one) of <paramref name="range"/>.</summary>
+    private TraceResult FreeFast(IovaDomain domain, IovaRange? range, in TraceOperation operation, string? sourceName)
+    {
+        int before = domain.Count;
+        var result = _replayer.Execute(operation, sourceName);
+        int after = domain.Count;
+        if (range is { } parked && after != before - 1)
+        {
+            // Unchanged: parked in a cache. Anything else: parked, and other parked ranges left for the tree.
+            _cached[parked.PfnLo] = parked;
+            if (after != before)
+            {
+                RecheckCached(domain);
+            }
+        }
+
+        return result;
     }
 
     private void NoteLimit(ulong limitPfn)
