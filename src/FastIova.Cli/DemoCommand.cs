@@ -5,7 +5,8 @@ namespace FastIova.Cli;
 
 /// <summary>
 /// <c>fastiova demo</c>: the allocation sequence that made the kernel add its retry pass in 2020, step by step, then
-/// short many-thread runs through the fast path: the threads' own caches, then an owned cache per thread.
+/// the DMA layer (the same device traffic in strict and lazy mode, a PCI device's 32-bit workaround flipping), then short
+/// many-thread runs through the fast path: the threads' own caches, then an owned cache per thread.
 /// </summary>
 internal sealed class DemoCommand : Command
 {
@@ -22,7 +23,8 @@ internal sealed class DemoCommand : Command
 
     /// <summary>Builds the command.</summary>
     public DemoCommand()
-        : base("demo", "Show the 2020 seed scenario that the kernel's retry pass fixed, then measure the fast path on all cores. " + ExitCodes.DemoDescription)
+        : base("demo", "Show the 2020 seed scenario that the kernel's retry pass fixed, the DMA layer's strict and lazy unmap and its 32-bit workaround, " +
+            "then measure the fast path on all cores. " + ExitCodes.DemoDescription)
     {
         Add(_seconds);
         _seconds.Validators.Add(result =>
@@ -41,6 +43,8 @@ internal sealed class DemoCommand : Command
     internal static int Run(double seconds, TextWriter output)
     {
         RunSeedScenario(output);
+        output.WriteLine();
+        DmaDemo.Run(output);
         output.WriteLine();
         FastPathLoad.Run(TimeSpan.FromSeconds(seconds), Environment.ProcessorCount, ownedCaches: false, output);
         output.WriteLine();

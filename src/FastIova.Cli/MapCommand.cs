@@ -25,7 +25,7 @@ internal sealed class MapCommand : Command
 
     /// <summary>Builds the command.</summary>
     public MapCommand()
-        : base("map", "Replay a trace and draw its IOVA space as SVG: live, cached and free regions along the address axis " +
+        : base("map", "Replay a trace and draw its IOVA space as SVG: live, cached, queued (DMA: unmapped, awaiting an IOTLB flush) and free regions along the address axis " +
             "(linear up to 4 GiB, logarithmic above), close-ups of the two busiest stretches, the figures of 'stats' and a legend. " +
             "Draws the domain current at the chosen op. " + ExitCodes.InspectDescription)
     {
@@ -66,7 +66,8 @@ internal sealed class MapCommand : Command
                 return ExitCodes.BadTrace;
             }
 
-            output.WriteLine($"{svgPath}: {space.Ranges.Length} ranges ({space.Cached.Length} cached) after op {inspector.Operations}, {inspector.Mismatches} mismatches");
+            string queued = space.Dma is null ? "" : $", {space.Queued.Length} queued";
+            output.WriteLine($"{svgPath}: {space.Ranges.Length} ranges ({space.Cached.Length} cached{queued}) after op {inspector.Operations}, {inspector.Mismatches} mismatches");
             return inspector.Mismatches == 0 ? ExitCodes.Success : ExitCodes.Mismatch;
         }
     }

@@ -7,7 +7,8 @@ namespace FastIova.Cli;
 
 /// <summary>
 /// <c>fastiova stats TRACE</c>: replays a trace and describes the IOVA space it leaves: live and cached ranges, free
-/// gaps below and above 4 GiB, fragmentation, cache hit rates and why allocations failed.
+/// gaps below and above 4 GiB, fragmentation, cache hit rates and why allocations failed; for a DMA domain also its flush
+/// queues, IOTLB flushes, maps and the devices whose 32-bit workaround flipped.
 /// </summary>
 internal sealed class StatsCommand : Command
 {
@@ -60,6 +61,11 @@ internal sealed class StatsCommand : Command
             console.Write(SpaceTable(last));
             console.Write(CachesTable(last));
             console.Write(FailuresTable(last));
+            if (last.Dma is { } dma)
+            {
+                console.Write(DmaTable(last, dma));
+            }
+
             return inspector.Mismatches == 0 ? ExitCodes.Success : ExitCodes.Mismatch;
         }
     }
@@ -155,6 +161,20 @@ internal sealed class StatsCommand : Command
         table.AddRow("tree: 32-bit hint", Units.Count(statistics.Failures32BitHint), "refused at once: size at least the last failed 32-bit size");
         table.AddRow("fast path, all", Units.Count(statistics.FastFailures), "fast-path allocations that failed (GetStatistics)");
         table.Columns[1].RightAligned();
+        return table;
+    }
+
+    private static Table DmaTable(SpaceSnapshot space, DmaState dma)
+    {
+        var activity = dma.Activity;
+        var table = new Table().Title("DMA layer").AddColumns("figure", "value");
+        Row(table, "mode", DmaText.Mode(dma.Mode));
+        Row(table, "queued (fq_pending)", $"{Units.Count(dma.PendingUnmaps)} entries: {Units.Count(space.Queued.Length)} ranges, {Units.Count(space.QueuedPfns)} pfns ({Units.Bytes(space.QueuedPfns, space.Granule)}) unmapped, awaiting an IOTLB flush");
+        Row(table, "IOTLB flushes", $"{Units.Count(dma.IotlbFlushes)} flush-alls by the flush queues (full queue or timer)");
+        Row(table, "flush timer", dma.TimerArmed ? "armed" : "not armed");
+        Row(table, "maps", $"{Units.Count(activity.Maps)} mapped, {Units.Count(activity.MapFailures)} failed (no IOVA below the mask), {Units.Count(activity.MapNoMem)} map_nomem (page tables refused, IOVA freed at once)");
+        Row(table, "unmaps", Units.Count(activity.Unmaps));
+        Row(table, "workaround flips", DmaText.Flips(activity.Flips));
         return table;
     }
 

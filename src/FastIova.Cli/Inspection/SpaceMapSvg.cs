@@ -9,7 +9,8 @@ namespace FastIova.Cli.Inspection;
 /// above, and a legend.
 /// </summary>
 /// <remarks>
-/// Every range of the tree is one <c>rect</c> of the <c>space</c> group, with class <c>live</c> or <c>cached</c> and its
+/// Every range of the tree is one <c>rect</c> of the <c>space</c> group, with class <c>live</c>, <c>cached</c> or (in a
+/// DMA domain) <c>queued</c>, unmapped and waiting in a flush queue for an IOTLB flush, and its
 /// pfns in <c>data-lo</c>/<c>data-hi</c>, so tools (and tests) can read the picture back. Ranges narrower than a pixel
 /// are drawn a minimum width wide, so that a lone small range stays visible.
 /// </remarks>
@@ -23,6 +24,7 @@ internal static class SpaceMapSvg
 
     private const string LiveColour = "#2f66b3";
     private const string CachedColour = "#f08c00";
+    private const string QueuedColour = "#c2185b";
     private const string FreeColour = "#d8f0d2";
     private const string BeyondColour = "#ececec";
     private const string BelowStartColour = "#9a9a9a";
@@ -54,11 +56,21 @@ internal static class SpaceMapSvg
         }
 
         y += 50;
-        var cached = new HashSet<IovaRange>(space.Cached);
+        var kinds = new Dictionary<IovaRange, string>();
+        foreach (var range in space.Cached)
+        {
+            kinds[range] = "cached";
+        }
+
+        foreach (var range in space.Queued)
+        {
+            kinds[range] = "queued";
+        }
+
         ulong highest = Math.Max(space.WindowEnd, space.Ranges.Length > 0 ? space.Ranges[^1].PfnHi : 0);
         var axis = new AddressAxis(space.Granule, space.Dma32Pfn, highest, Margin, Width - 2 * Margin);
         root.Add(Text(Margin, y - 38, "Whole space: linear up to 4 GiB, logarithmic above", ("font-weight", "bold")));
-        root.Add(SpaceBar(space, cached, pfn => axis.X((double)pfn), (UInt128)axis.TopPfn, y, "space"));
+        root.Add(SpaceBar(space, kinds, pfn => axis.X((double)pfn), (UInt128)axis.TopPfn, y, "space"));
         root.Add(WholeAxis(space, axis, y));
         y += BarHeight + 96;
 
@@ -77,12 +89,12 @@ internal static class SpaceMapSvg
                 y - 38,
                 $"Close-up {number}, linear: pfns [{closeUp.PfnLo}, {closeUp.PfnHi}] ({Units.Bytes(closeUp.Size, space.Granule)}), {Units.Count(count)} range{(count == 1 ? "" : "s")}",
                 ("font-weight", "bold")));
-            root.Add(SpaceBar(space, cached, X, (UInt128)closeUp.PfnHi + 1, y, $"close-up-{number}", closeUp));
+            root.Add(SpaceBar(space, kinds, X, (UInt128)closeUp.PfnHi + 1, y, $"close-up-{number}", closeUp));
             root.Add(CloseUpAxis(space, closeUp, X, y, number));
             y += BarHeight + 92;
         }
 
-        root.Add(Legend(y));
+        root.Add(Legend(y, withQueued: space.Dma is not null));
         y += 40;
         root.Add(new XAttribute("height", Number(y)));
         root.Add(new XAttribute("viewBox", $"0 0 {Number(Width)} {Number(y)}"));
@@ -110,6 +122,14 @@ internal static class SpaceMapSvg
               $"fragmentation {Units.Fragmentation(above.Fragmentation)}";
         yield return $"whole window fragmentation {Units.Fragmentation(space.Window.Fragmentation)} (1 - largest free gap / free pfns; cached ranges count as used); " +
             $"cache hit rate {(statistics.CacheHits + statistics.CacheMisses == 0 ? "-" : Units.Percent(statistics.HitRate))}, depot magazines {Units.Count(statistics.DepotMagazines)}";
+        if (space.Dma is { } dma)
+        {
+            yield return $"DMA, {DmaText.Mode(dma.Mode)}: queued {Units.Count(space.Queued.Length)} ranges, {Units.Count(space.QueuedPfns)} pfns; " +
+                $"IOTLB flushes {Units.Count(dma.IotlbFlushes)}, timer {(dma.TimerArmed ? "armed" : "not armed")}; " +
+                $"maps {Units.Count(dma.Activity.Maps)}, unmaps {Units.Count(dma.Activity.Unmaps)}, map failures {Units.Count(dma.Activity.MapFailures)}, " +
+                $"map_nomem {Units.Count(dma.Activity.MapNoMem)}; workaround flips: {DmaText.Flips(dma.Activity.Flips)}";
+        }
+
         yield return $"failed: alloc {Units.Count(activity.AllocFailures)}, alloc_fast after flush {Units.Count(activity.FastFailuresAfterFlush)}, " +
             $"alloc_fast cache-only (flush=0) {Units.Count(activity.FastFailuresCacheOnly)}, reserve {Units.Count(activity.ReserveFailures)}; " +
             $"tree: no fitting block {Units.Count(statistics.FailuresExhausted)}, 32-bit hint {Units.Count(statistics.Failures32BitHint)}";
@@ -157,7 +177,7 @@ internal static class SpaceMapSvg
     }
 
     /// <summary>One bar: <paramref name="x"/> maps a pfn (or one past the last) to its x; <paramref name="end"/> is the exclusive end.</summary>
-    private static XElement SpaceBar(SpaceSnapshot space, HashSet<IovaRange> cached, Func<UInt128, double> x, UInt128 end, double y, string id, IovaRange? clip = null)
+    private static XElement SpaceBar(SpaceSnapshot space, Dictionary<IovaRange, string> kinds, Func<UInt128, double> x, UInt128 end, double y, string id, IovaRange? clip = null)
     {
         var group = new XElement(s_svg + "g", new XAttribute("id", id));
         UInt128 first = clip?.PfnLo ?? 0;
@@ -182,10 +202,11 @@ internal static class SpaceMapSvg
                 continue;
             }
 
-            bool isCached = cached.Contains(range);
+            string kind = kinds.GetValueOrDefault(range, "live");
+            string colour = kind switch { "cached" => CachedColour, "queued" => QueuedColour, _ => LiveColour };
             double x0 = x(range.PfnLo);
             double x1 = x((UInt128)range.PfnHi + 1);
-            var rect = Rect(x0, y, Math.Max(MinimumRangeWidth, x1 - x0), BarHeight, isCached ? CachedColour : LiveColour, isCached ? "cached" : "live");
+            var rect = Rect(x0, y, Math.Max(MinimumRangeWidth, x1 - x0), BarHeight, colour, kind);
             rect.Add(new XAttribute("data-lo", range.PfnLo.ToString(CultureInfo.InvariantCulture)));
             rect.Add(new XAttribute("data-hi", range.PfnHi.ToString(CultureInfo.InvariantCulture)));
             group.Add(rect);
@@ -273,13 +294,14 @@ internal static class SpaceMapSvg
         return group;
     }
 
-    private static XElement Legend(double y)
+    private static XElement Legend(double y, bool withQueued)
     {
         var group = new XElement(s_svg + "g", new XAttribute("id", "legend"));
         (string Colour, string Label)[] entries =
         [
             (LiveColour, "live (allocated)"),
             (CachedColour, "cached (allocated, parked in a range cache)"),
+            .. withQueued ? [(QueuedColour, "queued (unmapped, awaiting an IOTLB flush)")] : Array.Empty<(string, string)>(),
             (FreeColour, "free, inside the window"),
             (BeyondColour, "free, above every limit asked for"),
             (BelowStartColour, "below start_pfn"),

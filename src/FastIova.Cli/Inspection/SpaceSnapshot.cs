@@ -1,6 +1,9 @@
 namespace FastIova.Cli.Inspection;
 
-/// <summary>The state of one replayed domain at one point of a trace: its ranges, which of them are cached, its counters.</summary>
+/// <summary>
+/// The state of one replayed domain at one point of a trace: its ranges, which of them are cached (or, in a DMA domain,
+/// queued for an IOTLB flush), its counters.
+/// </summary>
 internal sealed class SpaceSnapshot
 {
     /// <summary>Bytes per pfn.</summary>
@@ -23,6 +26,15 @@ internal sealed class SpaceSnapshot
 
     /// <summary>The ranges sitting in range caches (magazines or depots), in address order; a subset of <see cref="Ranges"/>.</summary>
     public required IovaRange[] Cached { get; init; }
+
+    /// <summary>
+    /// The ranges unmapped but waiting in a DMA domain's flush queues for an IOTLB flush, in address order: still in the
+    /// tree, in no range cache; a subset of <see cref="Ranges"/>, disjoint from <see cref="Cached"/>. Empty for an IOVA domain.
+    /// </summary>
+    public IovaRange[] Queued { get; init; } = [];
+
+    /// <summary>A DMA domain's flush queues and counters; null for a plain IOVA domain.</summary>
+    public DmaState? Dma { get; init; }
 
     /// <summary>The domain's counters.</summary>
     public required IovaStatistics Statistics { get; init; }
@@ -47,4 +59,7 @@ internal sealed class SpaceSnapshot
 
     /// <summary>Pfns held by <see cref="Cached"/>.</summary>
     public ulong CachedPfns => Cached.Aggregate(0UL, (sum, r) => sum + r.Size);
+
+    /// <summary>Pfns held by <see cref="Queued"/>.</summary>
+    public ulong QueuedPfns => Queued.Aggregate(0UL, (sum, r) => sum + r.Size);
 }

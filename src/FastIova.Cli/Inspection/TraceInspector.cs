@@ -11,9 +11,10 @@ namespace FastIova.Cli.Inspection;
 /// <c>free_fast</c> that leaves the count unchanged parked its range in a cache; an <c>alloc_fast</c> that returns a
 /// parked pfn took it back out. When the count moves otherwise (a flush, a depot trim, the flush and retry of a failed
 /// <c>alloc_fast ... 1</c>), some parked ranges went back to the tree, and each one is looked up again. A lookup is exact
-/// because none of those ops allocates except the <c>alloc_fast</c> retry, whose one range is its result.
+/// because none of those ops allocates except the <c>alloc_fast</c> retry, whose one range is its result. The DMA ops of
+/// a <c>dma_domain</c> are followed the same way, and their flush queues too (<c>TraceInspector.Dma.cs</c>).
 /// </remarks>
-internal sealed class TraceInspector : IDisposable
+internal sealed partial class TraceInspector : IDisposable
 {
     private readonly TraceReplayer _replayer = new(maxRecordedMismatches: 0);
     private readonly Dictionary<ulong, IovaRange> _cached = [];
@@ -65,7 +66,7 @@ internal sealed class TraceInspector : IDisposable
     public void Execute(in TraceOperation operation, string? sourceName = null)
     {
         Operations++;
-        if (operation.OpCode == TraceOpCode.Domain)
+        if (operation.OpCode is TraceOpCode.Domain or TraceOpCode.DmaDomain)
         {
             if (HasDomain)
             {
@@ -74,6 +75,7 @@ internal sealed class TraceInspector : IDisposable
 
             _cached.Clear();
             _activity = new DomainActivity { DomainLine = operation.LineNumber, FirstOperation = Operations };
+            StartDma(operation);
         }
 
         TraceResult actual;
@@ -122,6 +124,8 @@ internal sealed class TraceInspector : IDisposable
             TraceOperations = Operations,
             Ranges = domain.GetRanges(),
             Cached = cached,
+            Queued = QueuedRanges(domain),
+            Dma = DmaStateNow(),
             Statistics = domain.GetStatistics(),
             Activity = _activity!,
         };
@@ -147,8 +151,17 @@ internal sealed class TraceInspector : IDisposable
             return _replayer.Execute(operation, sourceName);
         }
 
+        if (operation.OpCode >= TraceOpCode.DmaReserve && _replayer.DmaDomain is { } dma)
+        {
+            return ExecuteDma(dma, domain, operation, sourceName);
+        }
+
         switch (operation.OpCode)
         {
+            case TraceOpCode.Cpu:
+                _currentCpu = (int)operation[0];
+                return _replayer.Execute(operation, sourceName);
+
             case TraceOpCode.Alloc:
             {
                 NoteLimit(operation[1]);
@@ -198,24 +211,8 @@ internal sealed class TraceInspector : IDisposable
             }
 
             case TraceOpCode.FreeFast:
-            {
                 // The replayer rejects a pfn that does not start a live range before freeing anything.
-                var range = domain.Find(operation[0]);
-                int before = domain.Count;
-                var result = _replayer.Execute(operation, sourceName);
-                int after = domain.Count;
-                if (range is { } parked && after != before - 1)
-                {
-                    // Unchanged: parked in a cache. Anything else: parked, and other parked ranges left for the tree.
-                    _cached[parked.PfnLo] = parked;
-                    if (after != before)
-                    {
-                        RecheckCached(domain);
-                    }
-                }
-
-                return result;
-            }
+                return FreeFast(domain, domain.Find(operation[0]), operation, sourceName);
 
             case TraceOpCode.Free:
             {
@@ -263,6 +260,25 @@ internal sealed class TraceInspector : IDisposable
             default:
                 return _replayer.Execute(operation, sourceName);
         }
+    }
+
+    /// <summary>Replays a <c>free_fast</c> (or a strict <c>unmap</c>, which is one) of <paramref name="range"/>.</summary>
+    private TraceResult FreeFast(IovaDomain domain, IovaRange? range, in TraceOperation operation, string? sourceName)
+    {
+        int before = domain.Count;
+        var result = _replayer.Execute(operation, sourceName);
+        int after = domain.Count;
+        if (range is { } parked && after != before - 1)
+        {
+            // Unchanged: parked in a cache. Anything else: parked, and other parked ranges left for the tree.
+            _cached[parked.PfnLo] = parked;
+            if (after != before)
+            {
+                RecheckCached(domain);
+            }
+        }
+
+        return result;
     }
 
     private void NoteLimit(ulong limitPfn)

@@ -7,7 +7,8 @@ namespace FastIova;
 /// The <c>FastIova</c> meter (System.Diagnostics.Metrics). Every instrument is observable: it reads
 /// <see cref="IovaDomain.GetStatistics"/> of each live domain when a listener collects, so the allocation paths pay
 /// nothing for metrics. Measurements carry a <c>domain</c> tag (a process-unique number) and, where it applies,
-/// <c>size_class</c> or <c>reason</c>.
+/// <c>size_class</c> or <c>reason</c>. DMA domains add the <c>fastiova.dma.*</c> instruments (<see cref="Dma.DmaMetrics"/>),
+/// tagged with their IOVA domain's number.
 /// </summary>
 public static class IovaMetrics
 {
@@ -16,6 +17,9 @@ public static class IovaMetrics
 
     private static readonly ConditionalWeakTable<IovaDomain, object> s_domains = new();
     private static readonly Meter s_meter = new(MeterName);
+
+    /// <summary>The meter itself, for the DMA layer's instruments (<see cref="Dma.DmaMetrics"/>).</summary>
+    internal static Meter Meter => s_meter;
     private static int s_nextId;
 
     static IovaMetrics()

@@ -4,7 +4,29 @@ namespace FastIova.Dma;
 public sealed partial class DmaDomain
 {
     /// <summary><c>__iommu_dma_map</c> with the device's streaming mask.</summary>
-    internal bool TryMap(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    internal bool TryMap(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
+        _recorder is null ? TryMapCore(via, device, physical, size, out dmaAddress) : RecordMap(via, device, physical, size, out dmaAddress);
+
+    /// <summary>The IOVA of a coherent allocation: <c>__iommu_dma_map</c> of whole granules with the coherent mask.</summary>
+    internal bool TryMapCoherent(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
+        _recorder is null ? TryMapCoherentCore(via, device, physical, size, out dmaAddress) : RecordMapCoherent(via, device, physical, size, out dmaAddress);
+
+    /// <summary><c>iommu_dma_map_sg</c>: one IOVA range for the whole list, laid out by <see cref="ScatterListLayout"/>.</summary>
+    internal bool TryMapScatterList(DmaMapper via, DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses) =>
+        _recorder is null
+            ? TryMapScatterListCore(via, device, boundaryMask, segments, dmaAddresses)
+            : RecordMapScatterList(via, device, boundaryMask, segments, dmaAddresses);
+
+    /// <summary><c>__iommu_dma_unmap</c>: the page tables first, then the IOVA freed (strict) or queued (lazy).</summary>
+    internal void Unmap(DmaMapper via, ulong dmaAddress, ulong size)
+    {
+        if (_recorder is null)
+            UnmapCore(via, dmaAddress, size);
+        else
+            RecordUnmap(via, dmaAddress, size);
+    }
+
+    private bool TryMapCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);
         if (size == 0 || size - 1 > ulong.MaxValue - physical)
@@ -22,8 +44,7 @@ public sealed partial class DmaDomain
         return true;
     }
 
-    /// <summary>The IOVA of a coherent allocation: <c>__iommu_dma_map</c> of whole granules with the coherent mask.</summary>
-    internal bool TryMapCoherent(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    private bool TryMapCoherentCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);
         if ((physical & (Granule - 1)) != 0)
@@ -40,8 +61,7 @@ public sealed partial class DmaDomain
         return true;
     }
 
-    /// <summary><c>iommu_dma_map_sg</c>: one IOVA range for the whole list, laid out by <see cref="ScatterListLayout"/>.</summary>
-    internal bool TryMapScatterList(DmaMapper via, DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses)
+    private bool TryMapScatterListCore(DmaMapper via, DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses)
     {
         RequireOwnDevice(device);
         if (boundaryMask != ulong.MaxValue && (!ulong.IsPow2(boundaryMask + 1) || boundaryMask < Granule - 1))
@@ -71,8 +91,7 @@ public sealed partial class DmaDomain
         return true;
     }
 
-    /// <summary><c>__iommu_dma_unmap</c>: the page tables first, then the IOVA freed (strict) or queued (lazy).</summary>
-    internal void Unmap(DmaMapper via, ulong dmaAddress, ulong size)
+    private void UnmapCore(DmaMapper via, ulong dmaAddress, ulong size)
     {
         if (dmaAddress < ApertureStart || dmaAddress > ApertureEnd || dmaAddress >> _shift < Iova.StartPfn)
             throw new ArgumentOutOfRangeException(nameof(dmaAddress), dmaAddress, $"The address is outside the aperture [0x{ApertureStart:x}, 0x{ApertureEnd:x}] or in its first granule.");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using FastIova.Trace;
 
 namespace FastIova.Dma;
 
@@ -26,6 +27,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     private readonly FlushQueues? _queues;
     private readonly DmaMappingLedger? _ledger;
     private readonly IIommuModel? _iommu;
+    private readonly TraceRecorder? _recorder;
     private int _mapping;
     private long _workaroundFlips;
     private int _disposed;
@@ -38,15 +40,17 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         _options = options ?? new DmaDomainOptions();
         _options.Validate();
         _shift = BitOperations.Log2(_options.Granule);
-        _iommu = _options.Iommu;
+        _recorder = _options.Recorder;
+        _iommu = _recorder is null || _options.Iommu is null ? _options.Iommu : new RefusalWatch(_options.Iommu);
         _ledger = _options.Checked ? new DmaMappingLedger() : null;
 
         // The IOVA domain never hands out pfn 0, so DMA address 0 never reaches a device.
-        Iova = new IovaDomain(_options.Granule, Math.Max(1, _options.ApertureStart >> _shift), new IovaDomainOptions
+        Iova = CreateIova(Math.Max(1, _options.ApertureStart >> _shift), new IovaDomainOptions
         {
             CpuCount = _options.CpuCount,
             Checked = _options.Checked,
             DepotTrimInterval = _options.DepotTrimInterval,
+            Recorder = _recorder,
         });
         if (_options.UnmapMode != DmaUnmapMode.Strict)
         {
@@ -61,6 +65,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         _cpus = new DmaCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new DmaCpu(this, Iova.Cpu(i), _queues?.ForCpu(i));
+        DmaMetrics.Register(this);
     }
 
     /// <summary>The IOVA domain underneath: its granule, caches and tree (pfns, not bytes).</summary>
@@ -85,10 +90,12 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     public bool FlushTimerArmed => _queues?.TimerArmed ?? false;
 
     /// <summary>Unmapped IOVAs waiting in flush queues (still allocated, awaiting an IOTLB flush).</summary>
-    public int PendingUnmaps => _queues?.Pending ?? 0;
+    /// <remarks>While recording, each read is recorded as an <c>fq_pending</c> line.</remarks>
+    public int PendingUnmaps => _recorder is null ? QueuedUnmaps : RecordPendingUnmaps();
 
     /// <summary>IOTLB flush-alls the flush queues have done (on a full queue, a timer, an explicit flush).</summary>
-    public long IotlbFlushes => _queues?.Flushes ?? 0;
+    /// <remarks>While recording, each read is recorded as an <c>iotlb_flushes</c> line.</remarks>
+    public long IotlbFlushes => _recorder is null ? FlushCount : RecordIotlbFlushes();
 
     /// <summary>Devices whose 32-bit workaround has been cleared by a failed attempt below 4 GiB.</summary>
     public long WorkaroundFlips => Interlocked.Read(ref _workaroundFlips);
@@ -113,7 +120,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         ThrowIfDisposed();
         if (Volatile.Read(ref _mapping) != 0)
             throw new InvalidOperationException("Reserved regions are set up before the first map.");
-        return Iova.Reserve(start >> _shift, (start + length - 1) >> _shift);
+        return _recorder is null ? Iova.Reserve(start >> _shift, (start + length - 1) >> _shift) : RecordReserve(start, length);
     }
 
     /// <summary>
@@ -135,12 +142,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         RequireMask(dmaMask, nameof(dmaMask));
         RequireMask(coherentMask, nameof(coherentMask));
         ThrowIfDisposed();
-        lock (_devices)
-        {
-            DmaDevice device = _devices[id] ??= new DmaDevice(this, id);
-            device.Declare(dmaMask, coherentMask, pci32BitWorkaround);
-            return device;
-        }
+        return _recorder is null ? Declare(id, dmaMask, coherentMask, pci32BitWorkaround) : RecordDevice(id, dmaMask, coherentMask, pci32BitWorkaround);
     }
 
     /// <summary>The device attached with <paramref name="id"/>.</summary>
@@ -171,16 +173,20 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     public bool FireFlushTimer()
     {
         ThrowIfDisposed();
-        return _queues?.Timeout() ?? false;
+        return _recorder is null ? _queues?.Timeout() ?? false : RecordFlushTimer();
     }
 
     /// <summary>
     /// Flushes the IOTLB once and frees every unmapped IOVA queued before it, to the tree (no range cache). Afterwards
     /// the tree holds only live mappings and cached ranges (<see cref="IovaDomain.FlushCaches"/> returns the latter).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The domain is recording: the trace format has no explicit flush
+    /// (<see cref="FireFlushTimer"/> is the recordable one).</exception>
     public void FlushUnmapQueues()
     {
         ThrowIfDisposed();
+        if (_recorder is not null)
+            throw new InvalidOperationException("A recording domain cannot flush its queues explicitly: the trace format has no such op. Fire the flush timer (FireFlushTimer) instead.");
         _queues?.FlushAndReap(this);
     }
 
@@ -189,16 +195,23 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        DmaMetrics.Unregister(this);
         if (_queues is not null)
         {
             _queues.Dispose();
-            _queues.FlushAndReap(this);
+            FreeQueuedUnrecorded();
         }
 
         Iova.Dispose();
     }
 
     void IIovaSink.FreeIova(ulong pfn, ulong pages) => Iova.Free(pfn);
+
+    /// <summary>Unmapped IOVAs waiting in flush queues, read without recording (the meter's view).</summary>
+    internal int QueuedUnmaps => _queues?.Pending ?? 0;
+
+    /// <summary>IOTLB flush-alls of the flush queues, read without recording (the meter's view).</summary>
+    internal long FlushCount => _queues?.Flushes ?? 0;
 
     internal IovaExhaustedException Exhausted(ulong size) => new(size, ApertureEnd >> _shift);
 
@@ -207,6 +220,16 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         ulong limit = Math.Min(mask, ApertureEnd);
         if (limit < (32UL << _shift) - 1)
             throw new ArgumentOutOfRangeException(name, mask, $"The mask capped at the aperture (0x{limit:x}) must leave at least 32 granules (0x{(32UL << _shift) - 1:x}).");
+    }
+
+    private DmaDevice Declare(int id, ulong dmaMask, ulong coherentMask, bool pci32BitWorkaround)
+    {
+        lock (_devices)
+        {
+            DmaDevice device = _devices[id] ??= new DmaDevice(this, id);
+            device.Declare(dmaMask, coherentMask, pci32BitWorkaround);
+            return device;
+        }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -37,6 +37,15 @@ public sealed class DmaDomainOptions
     /// </summary>
     public bool Checked { get; init; }
 
+    /// <summary>
+    /// Records every operation of the domain, and of its <see cref="DmaDomain.Iova"/>, in the trace format (see
+    /// <see cref="Trace.TraceRecorder"/>), so that <c>fastiova replay</c> reproduces the run. Recording serializes the
+    /// domain and needs what the format can say: at most 64 CPUs, a granule of at most 4096, <see cref="SimulatedTimer"/>,
+    /// and <see cref="DepotTrimInterval"/> = <see cref="Timeout.InfiniteTimeSpan"/>. <see langword="null"/> (the default)
+    /// costs one null check per call.
+    /// </summary>
+    public Trace.TraceRecorder? Recorder { get; init; }
+
     /// <summary>The IOVA domain's depot trim period (<see cref="IovaDomainOptions.DepotTrimInterval"/>).</summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -50,5 +59,7 @@ public sealed class DmaDomainOptions
             throw new ArgumentOutOfRangeException("options", UnmapMode, "Unknown unmap mode.");
         if (CpuCount is < 1 or > 4096)
             throw new ArgumentOutOfRangeException("options", CpuCount, "CpuCount must be between 1 and 4096.");
+        if (Recorder is not null)
+            Trace.TraceRecorder.RequireRecordable(this);
     }
 }
