@@ -34,6 +34,12 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <param name="options">The geometry, mode, CPUs and hooks; null for the defaults (4 KiB granule, 48-bit aperture, lazy).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public DmaDomain(DmaDomainOptions? options = null)
+        : this(options, timerPeriod: null)
+    {
+    }
+
+    /// <summary>A domain whose real flush timer has another period; infinite: never scheduled, fired by hand (tests).</summary>
+    internal DmaDomain(DmaDomainOptions? options, TimeSpan? timerPeriod)
     {
         _options = options ?? new DmaDomainOptions();
         _options.Validate();
@@ -50,12 +56,14 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         });
         if (_options.UnmapMode != DmaUnmapMode.Strict)
         {
-            var threadSink = new ThreadCacheSink(Iova);
+            _timerCache = new DmaTimerCache(Iova);
             _queues = new FlushQueues(
                 _options.UnmapMode == DmaUnmapMode.LazySingleQueue,
                 _options.CpuCount,
                 _iommu,
-                _options.SimulatedTimer ? null : () => threadSink);
+                _timerCache,
+                realTimer: !_options.SimulatedTimer,
+                timerPeriod);
         }
 
         _cpus = new DmaCpu[_options.CpuCount];
@@ -189,12 +197,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        if (_queues is not null)
-        {
-            _queues.Dispose();
-            _queues.FlushAndReap(this);
-        }
-
+        _queues?.Close(this);
+        DisposeThreadState();
         Iova.Dispose();
     }
 
@@ -210,10 +214,4 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-
-    /// <summary>A real timer's frees: through the timer thread's own range cache, as the kernel's go to its CPU's.</summary>
-    private sealed class ThreadCacheSink(IovaDomain iova) : IIovaSink
-    {
-        public void FreeIova(ulong pfn, ulong pages) => iova.FreeFast(pfn, pages);
-    }
 }
