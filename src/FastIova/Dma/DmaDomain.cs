@@ -34,12 +34,15 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <param name="options">The geometry, mode, CPUs and hooks; null for the defaults (4 KiB granule, 48-bit aperture, lazy).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public DmaDomain(DmaDomainOptions? options = null)
-        : this(options, timerPeriod: null)
+        : this(options, timerPeriod: null, queueSlots: null)
     {
     }
 
-    /// <summary>A domain whose real flush timer has another period; infinite: never scheduled, fired by hand (tests).</summary>
-    internal DmaDomain(DmaDomainOptions? options, TimeSpan? timerPeriod)
+    /// <summary>
+    /// For tests: a real flush timer of another period (infinite: never scheduled, fired by hand through
+    /// <see cref="FireFlushTimer"/>), and flush queues of another size (a power of two).
+    /// </summary>
+    internal DmaDomain(DmaDomainOptions? options, TimeSpan? timerPeriod, int? queueSlots)
     {
         _options = options ?? new DmaDomainOptions();
         _options.Validate();
@@ -63,7 +66,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
                 _iommu,
                 _timerCache,
                 realTimer: !_options.SimulatedTimer,
-                timerPeriod);
+                timerPeriod,
+                queueSlots);
         }
 
         _cpus = new DmaCpu[_options.CpuCount];

@@ -34,6 +34,7 @@ internal sealed class FlushQueues
     public static readonly TimeSpan SingleQueueTimeout = TimeSpan.FromMilliseconds(1000);
 
     private readonly FlushQueue[] _cpuQueues;
+    private readonly int _ownedSlots;
     private readonly IIommuModel? _iommu;
     private readonly DmaTimerCache _timerCache;
     private readonly bool _realTimer;
@@ -68,15 +69,17 @@ internal sealed class FlushQueues
     /// The real timer's period; null for the kernel's (10 ms, or 1000 ms for the single queue). An infinite period
     /// keeps the real timer's rules without a timer: <see cref="OnTimer"/> is then called by hand (tests).
     /// </param>
-    public FlushQueues(bool single, int cpuCount, IIommuModel? iommu, DmaTimerCache timerCache, bool realTimer, TimeSpan? timerPeriod = null)
+    /// <param name="slots">Slots per queue; null for the kernel's. Smaller rings fill within a few unmaps (tests).</param>
+    public FlushQueues(bool single, int cpuCount, IIommuModel? iommu, DmaTimerCache timerCache, bool realTimer, TimeSpan? timerPeriod = null, int? slots = null)
     {
         Single = single;
         _iommu = iommu;
         _timerCache = timerCache;
         _realTimer = realTimer;
+        _ownedSlots = slots ?? PerCpuSlots;
         _cpuQueues = new FlushQueue[single ? 1 : cpuCount];
         for (int i = 0; i < _cpuQueues.Length; i++)
-            _cpuQueues[i] = new FlushQueue(single ? SingleQueueSlots : PerCpuSlots);
+            _cpuQueues[i] = new FlushQueue(slots ?? (single ? SingleQueueSlots : PerCpuSlots));
         _timeout = timerPeriod ?? (single ? SingleQueueTimeout : PerCpuTimeout);
         if (realTimer && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
             _timer = new Timer(static state => ((FlushQueues)state!).OnTimer(), this, System.Threading.Timeout.Infinite, System.Threading.Timeout.Infinite);
@@ -123,7 +126,7 @@ internal sealed class FlushQueues
     {
         if (Single)
             return _cpuQueues[0];
-        var queue = owner is Thread thread ? new FlushQueue(PerCpuSlots, thread) : new FlushQueue(PerCpuSlots, owner);
+        var queue = owner is Thread thread ? new FlushQueue(_ownedSlots, thread) : new FlushQueue(_ownedSlots, owner);
         bool sweep;
         lock (_registryLock)
         {
