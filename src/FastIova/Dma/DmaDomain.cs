@@ -10,7 +10,8 @@ namespace FastIova.Dma;
 /// </summary>
 /// <remarks>
 /// Work happens on a <see cref="DmaMapper"/>: a simulated CPU (<see cref="Cpu"/>), whose caches and flush queue the
-/// caller drives explicitly. Every member is safe to call from any thread. Page tables and IOTLBs belong to the caller's
+/// caller drives explicitly; a <see cref="DmaWorker"/> (<see cref="CreateWorker"/>), with a cache and queue of its own;
+/// or the calling thread, through this class's own map methods (its thread cache and a queue of its own). Every member is safe to call from any thread. Page tables and IOTLBs belong to the caller's
 /// IOMMU model (<see cref="DmaDomainOptions.Iommu"/>), which is told of every map, unmap and flush. The IOVA domain
 /// underneath stays reachable (<see cref="Iova"/>) for direct IOVA operations.
 /// </remarks>
