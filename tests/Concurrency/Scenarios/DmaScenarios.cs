@@ -128,10 +128,14 @@ internal static class DmaScenarios
         using DmaWorker worker = domain.CreateWorker();
         Task[] workers =
         [
-            Task.Run(() => MapUnmap(new Endpoint(domain, worker, ledger, "worker"), nic, rounds: 2)),
-            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 2)),
-            Task.Run(() => MapUnmap(new Endpoint(domain, domain.Cpu(1), ledger, "cpu1"), nic, rounds: 2)),
-            Task.Run(() => domain.FireFlushTimer()),
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, worker, ledger, "worker"), nic)),
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, null, ledger, "thread"), nic)),
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, domain.Cpu(1), ledger, "cpu1"), nic)),
+            Task.Run(() =>
+            {
+                domain.FireFlushTimer();
+                domain.FireFlushTimer();
+            }),
         ];
         await Task.WhenAll(workers);
         AssertNothingStranded(domain, ledger);
@@ -168,6 +172,15 @@ internal static class DmaScenarios
         {
             endpoint.Unmap(endpoint.Map(device, 4096));
         }
+    }
+
+    // Two entries queued at once, so that the timer finds entries to reap while the unmaps reap the same queue.
+    private static void MapTwiceUnmapTwice(Endpoint endpoint, DmaDevice device)
+    {
+        Mapping first = endpoint.Map(device, 4096), second = endpoint.Map(device, 4096);
+        endpoint.Unmap(first);
+        endpoint.Unmap(second);
+        MapUnmap(endpoint, device, rounds: 1);
     }
 
     private static void UntilDisposed(Action work)

@@ -147,7 +147,7 @@ public sealed class DmaThreadLifecycleTests
     public void DomainDispose_FreesEveryQueue_AndLaterCallsThrow()
     {
         var iommu = new CountingIommu();
-        var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: false, iommu);
+        var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true, iommu);
         DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
         DmaWorker worker = domain.CreateWorker();
         worker.Unmap(worker.Map(nic, 0, Granule), Granule);
