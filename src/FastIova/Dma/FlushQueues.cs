@@ -47,7 +47,6 @@ internal sealed class FlushQueues
     // Copy on write: the reapers walk a snapshot without the registry lock; owners register rarely.
     private FlushQueue[] _ownedQueues = [];
     private int _sweepAt = MinimumSweep;
-    private long _abandonedQueuesDropped;
 
     // Invariant: _finish <= _start. An entry stamped with start s may be freed once _finish > s: a flush-all that began
     // after it was queued has completed.
@@ -110,9 +109,6 @@ internal sealed class FlushQueues
 
     /// <summary>Owned queues registered now (live threads and workers, and abandoned ones still holding entries).</summary>
     public int OwnedQueueCount => Volatile.Read(ref _ownedQueues).Length;
-
-    /// <summary>Queues of exited threads and collected workers dropped once they were empty.</summary>
-    public long AbandonedQueuesDropped => Interlocked.Read(ref _abandonedQueuesDropped);
 
     /// <summary>The queue that CPU <paramref name="cpu"/>'s unmaps use.</summary>
     public FlushQueue ForCpu(int cpu) => _cpuQueues[Single ? 0 : cpu];
@@ -346,7 +342,6 @@ internal sealed class FlushQueues
                 }
 
                 Volatile.Write(ref _ownedQueues, remaining);
-                Interlocked.Add(ref _abandonedQueuesDropped, queues.Length - kept);
             }
 
             _sweepAt = Math.Max(MinimumSweep, 2 * kept);
