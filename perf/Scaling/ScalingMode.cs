@@ -20,6 +20,8 @@ internal static class ScalingMode
         PerThreadWorkload.GlobalLock,
         PerThreadWorkload.TreePath,
         PerThreadWorkload.CheckedFastPath,
+        DmaWorkload.Lazy,
+        DmaWorkload.Strict,
     ];
 
     /// <summary>Runs every workload on every thread count for <paramref name="seconds"/> each.</summary>

@@ -122,7 +122,9 @@ public sealed partial class DmaDomain
     /// </summary>
     private bool TryAllocateIova(DmaMapper via, DmaDevice device, ulong bytes, ulong mask, out ulong iova)
     {
-        Volatile.Write(ref _mapping, 1);
+        // Read first: after the first map the flag's line stays shared between the threads that map.
+        if (Volatile.Read(ref _mapping) == 0)
+            Volatile.Write(ref _mapping, 1);
         ulong pages = bytes >> _shift;
         ulong dmaLimit = Math.Min(mask, ApertureEnd);
         ulong pfn;

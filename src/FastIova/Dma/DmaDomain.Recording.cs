@@ -225,11 +225,11 @@ public sealed partial class DmaDomain
     }
 
     // Dispose's frees are not operations of the run: no line, as IovaDomain.Dispose writes none.
-    private void FreeQueuedUnrecorded()
+    private void CloseQueuesUnrecorded()
     {
         if (_recorder is null)
         {
-            _queues!.FlushAndReap(this);
+            _queues!.Close(this);
             return;
         }
 
@@ -238,7 +238,7 @@ public sealed partial class DmaDomain
             _recorder.Hold();
             try
             {
-                _queues!.FlushAndReap(this);
+                _queues!.Close(this);
             }
             finally
             {

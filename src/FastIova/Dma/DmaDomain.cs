@@ -11,7 +11,8 @@ namespace FastIova.Dma;
 /// </summary>
 /// <remarks>
 /// Work happens on a <see cref="DmaMapper"/>: a simulated CPU (<see cref="Cpu"/>), whose caches and flush queue the
-/// caller drives explicitly. Every member is safe to call from any thread. Page tables and IOTLBs belong to the caller's
+/// caller drives explicitly; a <see cref="DmaWorker"/> (<see cref="CreateWorker"/>), with a cache and queue of its own;
+/// or the calling thread, through this class's own map methods (its thread cache and a queue of its own). Every member is safe to call from any thread. Page tables and IOTLBs belong to the caller's
 /// IOMMU model (<see cref="DmaDomainOptions.Iommu"/>), which is told of every map, unmap and flush. The IOVA domain
 /// underneath stays reachable (<see cref="Iova"/>) for direct IOVA operations.
 /// </remarks>
@@ -36,6 +37,15 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <param name="options">The geometry, mode, CPUs and hooks; null for the defaults (4 KiB granule, 48-bit aperture, lazy).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public DmaDomain(DmaDomainOptions? options = null)
+        : this(options, timerPeriod: null, queueSlots: null)
+    {
+    }
+
+    /// <summary>
+    /// For tests: a real flush timer of another period (infinite: never scheduled, fired by hand through
+    /// <see cref="FireFlushTimer"/>), and flush queues of another size (a power of two).
+    /// </summary>
+    internal DmaDomain(DmaDomainOptions? options, TimeSpan? timerPeriod, int? queueSlots)
     {
         _options = options ?? new DmaDomainOptions();
         _options.Validate();
@@ -54,12 +64,15 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         });
         if (_options.UnmapMode != DmaUnmapMode.Strict)
         {
-            var threadSink = new ThreadCacheSink(Iova);
+            _timerCache = new DmaTimerCache(Iova);
             _queues = new FlushQueues(
                 _options.UnmapMode == DmaUnmapMode.LazySingleQueue,
                 _options.CpuCount,
                 _iommu,
-                _options.SimulatedTimer ? null : () => threadSink);
+                _timerCache,
+                realTimer: !_options.SimulatedTimer,
+                timerPeriod,
+                queueSlots);
         }
 
         _cpus = new DmaCpu[_options.CpuCount];
@@ -197,11 +210,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
             return;
         DmaMetrics.Unregister(this);
         if (_queues is not null)
-        {
-            _queues.Dispose();
-            FreeQueuedUnrecorded();
-        }
-
+            CloseQueuesUnrecorded();
+        DisposeThreadState();
         Iova.Dispose();
     }
 
@@ -233,10 +243,4 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-
-    /// <summary>A real timer's frees: through the timer thread's own range cache, as the kernel's go to its CPU's.</summary>
-    private sealed class ThreadCacheSink(IovaDomain iova) : IIovaSink
-    {
-        public void FreeIova(ulong pfn, ulong pages) => iova.FreeFast(pfn, pages);
-    }
 }

@@ -2,13 +2,22 @@ namespace FastIova.Dma;
 
 /// <summary>
 /// One flush queue (Linux's <c>struct iova_fq</c>): a ring of unmapped IOVAs, each stamped with the flush-start count
-/// at the time it was queued. An entry may be freed once the flush-finish count has passed its stamp: a flush-all
-/// that began after the unmap has completed, so no IOTLB entry can still translate the range.
+/// at the time it was queued. An entry may be freed once a flush-all that began after it was queued has completed, so
+/// that no IOTLB entry can still translate the range.
 /// </summary>
 /// <remarks>
-/// The owner's lock is the queue object itself (<c>lock (queue)</c>, Linux's <c>fq-&gt;lock</c>): taken by the unmaps that
-/// append and by the reaps of other threads (the timer, a flush). Under it the reap frees into a range cache, which may
-/// take the tree lock: the order is always queue, then tree. <see cref="Count"/> is read without the lock.
+/// <para>
+/// Two ways to hold a queue, chosen when it is made. A <b>shared</b> queue (a simulated CPU's, or the single queue that
+/// every mapper uses) is locked with <c>lock (queue)</c>, Linux's <c>fq-&gt;lock</c>, by every appender and reaper. An
+/// <b>owned</b> queue (a thread's or a <see cref="DmaWorker"/>'s) has one appender, its owner, and is reaped by others
+/// only rarely (the timer, an explicit flush, Dispose): the owner and those reapers use the asymmetric handshake of
+/// <see cref="FastIova.Caches.ThreadCache"/> (Dekker's, with the process-wide fence on the reaper's side), so that an
+/// unmap pays two plain stores and two loads instead of an interlocked instruction.
+/// </para>
+/// <para>
+/// Under either, a reap frees into a range cache, which may take the tree lock: the order is always queue, then tree.
+/// <see cref="Count"/> is read without holding the queue.
+/// </para>
 /// </remarks>
 internal sealed class FlushQueue
 {
@@ -17,35 +26,108 @@ internal sealed class FlushQueue
     private int _head;
     private int _tail;
 
-    /// <summary>Creates an empty ring of <paramref name="slots"/> entries (a power of two; one stays unused).</summary>
+    // The owned queue's handshake: _busy is written by the owner only; _reapRequested and _closed by reapers, under
+    // FlushQueues' reap gate.
+    private int _busy;
+    private int _reapRequested;
+    private int _closed;
+
+    private readonly Thread? _ownerThread;
+    private readonly WeakReference? _ownerHandle;
+
+    /// <summary>Creates an empty shared ring of <paramref name="slots"/> entries (a power of two; one stays unused).</summary>
     public FlushQueue(int slots)
     {
         _entries = new Entry[slots];
         _mask = slots - 1;
     }
 
-    /// <summary>Entries waiting (<c>fq_pending</c>'s share); a racy read where the lock is not held.</summary>
+    /// <summary>Creates an empty ring owned by thread <paramref name="owner"/>.</summary>
+    public FlushQueue(int slots, Thread owner)
+        : this(slots) => (_ownerThread, IsOwned) = (owner, true);
+
+    /// <summary>Creates an empty ring owned by a handle (a <see cref="DmaWorker"/>), held weakly so that an undisposed one can be collected.</summary>
+    public FlushQueue(int slots, object owner)
+        : this(slots) => (_ownerHandle, IsOwned) = (new WeakReference(owner), true);
+
+    /// <summary>Whether one owner appends under the handshake (<see cref="EnterAsOwner"/>) rather than under <c>lock (queue)</c>.</summary>
+    public bool IsOwned { get; }
+
+    /// <summary>An owned queue whose owner can never append again: its thread has exited, or its handle was collected.</summary>
+    public bool IsAbandoned => _ownerThread is not null ? !_ownerThread.IsAlive : _ownerHandle is not null && !_ownerHandle.IsAlive;
+
+    /// <summary>Entries waiting (<c>fq_pending</c>'s share); a racy read where the queue is not held.</summary>
     public int Count => (Volatile.Read(ref _tail) - Volatile.Read(ref _head)) & _mask;
 
     /// <summary>Whether the ring is full (<c>fq_full</c>): the kernel keeps one slot free to tell full from empty.</summary>
     public bool IsFull => ((_tail + 1) & _mask) == _head;
 
-    /// <summary><c>fq_ring_add</c>: appends an entry at the tail. The caller holds the lock and has checked <see cref="IsFull"/>.</summary>
+    /// <summary>Whether the queue takes no more entries (its domain or worker was disposed).</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>
+    /// The owner's half of the handshake: announces itself, and waits while a reaper holds the queue. Pair with
+    /// <see cref="ExitAsOwner"/> in a <c>finally</c>: a reaper waits for it.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The queue is closed.</exception>
+    public void EnterAsOwner()
+    {
+        Volatile.Write(ref _busy, 1);
+        if (Volatile.Read(ref _reapRequested) != 0)
+            WaitForReaper();
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            Volatile.Write(ref _busy, 0);
+            ThrowClosed();
+        }
+    }
+
+    /// <summary>The owner leaves the queue.</summary>
+    public void ExitAsOwner() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>
+    /// Takes no more entries: later appends throw <see cref="ObjectDisposedException"/>. A shared queue is closed under
+    /// its lock; an owned one by a reaper, before <see cref="RequestReap"/>.
+    /// </summary>
+    public void Close() => Volatile.Write(ref _closed, 1);
+
+    /// <summary>
+    /// A reaper's first half: asks the owner to stay out. Under the reap gate; then
+    /// <see cref="Interlocked.MemoryBarrierProcessWide"/>, then <see cref="WaitForOwner"/>.
+    /// </summary>
+    public void RequestReap() => Volatile.Write(ref _reapRequested, 1);
+
+    /// <summary>A reaper's second half: waits for the owner to leave; the reaper then holds the queue.</summary>
+    public void WaitForOwner()
+    {
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _busy) != 0)
+            spinner.SpinOnce(sleep1Threshold: -1);
+    }
+
+    /// <summary>A reaper lets the owner back in.</summary>
+    public void ReleaseReap() => Volatile.Write(ref _reapRequested, 0);
+
+    /// <summary><c>fq_ring_add</c>: appends an entry at the tail. The caller holds the queue and has checked <see cref="IsFull"/>.</summary>
     public void Append(ulong pfn, ulong pages, long counter)
     {
-        _entries[_tail] = new Entry(pfn, pages, counter);
-        Volatile.Write(ref _tail, (_tail + 1) & _mask);
+        int tail = _tail;
+        _entries[tail] = new Entry(pfn, pages, counter);
+        Volatile.Write(ref _tail, (tail + 1) & _mask);
     }
+
+    /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
+    public bool CanReap(long finished) => _head != _tail && _entries[_head].Counter < finished;
 
     /// <summary>
     /// <c>fq_ring_free_locked</c>: from the head, frees every entry stamped before <paramref name="finished"/> through
-    /// <paramref name="sink"/>, stopping at the first that is not (stamps only grow along the ring). Caller holds the lock.
+    /// <paramref name="sink"/>, stopping at the first that is not (stamps only grow along the ring). Caller holds the queue.
     /// </summary>
     /// <returns>Entries freed.</returns>
     public int Reap(long finished, IIovaSink sink)
     {
         int freed = 0;
-        while (_head != _tail && _entries[_head].Counter < finished)
+        while (CanReap(finished))
         {
             Entry entry = _entries[_head];
             sink.FreeIova(entry.Pfn, entry.Pages);
@@ -55,6 +137,22 @@ internal sealed class FlushQueue
 
         return freed;
     }
+
+    private void WaitForReaper()
+    {
+        var spinner = new SpinWait();
+        do
+        {
+            // Step aside so the reaper's wait for _busy == 0 ends, wait for it to finish, and announce again.
+            Volatile.Write(ref _busy, 0);
+            while (Volatile.Read(ref _reapRequested) != 0)
+                spinner.SpinOnce(sleep1Threshold: -1);
+            Volatile.Write(ref _busy, 1);
+        }
+        while (Volatile.Read(ref _reapRequested) != 0);
+    }
+
+    private static void ThrowClosed() => throw new ObjectDisposedException(nameof(DmaDomain), "The flush queue is closed: its domain or worker has been disposed.");
 
     private readonly record struct Entry(ulong Pfn, ulong Pages, long Counter);
 }

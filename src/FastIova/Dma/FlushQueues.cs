@@ -5,7 +5,18 @@ namespace FastIova.Dma;
 /// the flush-start and flush-finish counters, the timer and its armed flag. The rules of <c>queue_iova</c>,
 /// <c>fq_flush_iotlb</c> and <c>fq_flush_timeout</c> live here.
 /// </summary>
-internal sealed class FlushQueues : IDisposable
+/// <remarks>
+/// <para>
+/// Two sets of queues: the shared ones (one per simulated CPU, or the single queue), made with the domain, and the
+/// owned ones of threads and <see cref="DmaWorker"/>s (per-CPU mode only), registered as they appear. The timer and
+/// the explicit flushes reap both, the CPUs' first and in CPU order, as the kernel does.
+/// </para>
+/// <para>
+/// Lock order: the timer gate, then the reap gate (one reaper of owned queues at a time), then a queue (its lock or
+/// its handshake), then the range caches and the tree. The registry lock is taken alone.
+/// </para>
+/// </remarks>
+internal sealed class FlushQueues
 {
     /// <summary><c>IOVA_DEFAULT_FQ_SIZE</c>: slots per CPU queue.</summary>
     public const int PerCpuSlots = 256;
@@ -13,53 +24,78 @@ internal sealed class FlushQueues : IDisposable
     /// <summary><c>IOVA_SINGLE_FQ_SIZE</c>: slots of the shared queue.</summary>
     public const int SingleQueueSlots = 32768;
 
-    private static readonly TimeSpan PerCpuTimeout = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan SingleQueueTimeout = TimeSpan.FromMilliseconds(1000);
+    // The registry is swept for abandoned queues whenever it has doubled since the last sweep, and at least at this size.
+    private const int MinimumSweep = 16;
+
+    /// <summary><c>IOVA_DEFAULT_FQ_TIMEOUT</c>.</summary>
+    public static readonly TimeSpan PerCpuTimeout = TimeSpan.FromMilliseconds(10);
+
+    /// <summary><c>IOVA_SINGLE_FQ_TIMEOUT</c>.</summary>
+    public static readonly TimeSpan SingleQueueTimeout = TimeSpan.FromMilliseconds(1000);
 
     private readonly FlushQueue[] _cpuQueues;
+    private readonly int _ownedSlots;
     private readonly IIommuModel? _iommu;
+    private readonly DmaTimerCache _timerCache;
+    private readonly bool _realTimer;
     private readonly Timer? _timer;
     private readonly TimeSpan _timeout;
-    private readonly Func<IIovaSink>? _timerSink;
+    private readonly object _timerGate = new();
+    private readonly object _reapGate = new();
+    private readonly object _registryLock = new();
+
+    // Copy on write: the reapers walk a snapshot without the registry lock; owners register rarely.
+    private FlushQueue[] _ownedQueues = [];
+    private int _sweepAt = MinimumSweep;
 
     // Invariant: _finish <= _start. An entry stamped with start s may be freed once _finish > s: a flush-all that began
     // after it was queued has completed.
     private long _start;
     private long _finish;
     private int _timerOn;
+    private bool _timerStopped;
     private IIovaSink? _armedBy;
 
     /// <summary>Creates the queues of a lazy domain.</summary>
     /// <param name="single">One shared queue (<see cref="DmaUnmapMode.LazySingleQueue"/>) rather than one per CPU.</param>
     /// <param name="cpuCount">Simulated CPUs.</param>
     /// <param name="iommu">The model told of each flush-all, or null.</param>
-    /// <param name="realTimerSink">
-    /// For a real timer: where the timer thread frees what it reaps. Null for a simulated timer, whose frees go to the
-    /// sink of the unmap that armed it (the kernel's timer runs on the CPU that armed it).
+    /// <param name="timerCache">The domain's timer cache: where a real timer frees, and a simulated one where the
+    /// mapper that armed it cannot be used from another thread.</param>
+    /// <param name="realTimer">A real timer; otherwise the timer is an event the caller fires, and its frees go to the
+    /// mapper whose unmap armed it (the kernel's timer runs on the CPU that armed it).</param>
+    /// <param name="timerPeriod">
+    /// The real timer's period; null for the kernel's (10 ms, or 1000 ms for the single queue). An infinite period
+    /// keeps the real timer's rules without a timer: <see cref="OnTimer"/> is then called by hand (tests).
     /// </param>
-    public FlushQueues(bool single, int cpuCount, IIommuModel? iommu, Func<IIovaSink>? realTimerSink)
+    /// <param name="slots">Slots per queue; null for the kernel's. Smaller rings fill within a few unmaps (tests).</param>
+    public FlushQueues(bool single, int cpuCount, IIommuModel? iommu, DmaTimerCache timerCache, bool realTimer, TimeSpan? timerPeriod = null, int? slots = null)
     {
         Single = single;
         _iommu = iommu;
+        _timerCache = timerCache;
+        _realTimer = realTimer;
+        _ownedSlots = slots ?? PerCpuSlots;
         _cpuQueues = new FlushQueue[single ? 1 : cpuCount];
         for (int i = 0; i < _cpuQueues.Length; i++)
-            _cpuQueues[i] = new FlushQueue(single ? SingleQueueSlots : PerCpuSlots);
-        _timeout = single ? SingleQueueTimeout : PerCpuTimeout;
-        _timerSink = realTimerSink;
-        if (realTimerSink is not null)
-            _timer = new Timer(static state => ((FlushQueues)state!).Timeout(), this, System.Threading.Timeout.Infinite, System.Threading.Timeout.Infinite);
+            _cpuQueues[i] = new FlushQueue(slots ?? (single ? SingleQueueSlots : PerCpuSlots));
+        _timeout = timerPeriod ?? (single ? SingleQueueTimeout : PerCpuTimeout);
+        if (realTimer && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
+            _timer = new Timer(static state => ((FlushQueues)state!).OnTimer(), this, System.Threading.Timeout.Infinite, System.Threading.Timeout.Infinite);
     }
 
     /// <summary>Whether all CPUs share one queue.</summary>
     public bool Single { get; }
 
-    /// <summary>Entries waiting in all queues (<c>fq_pending</c>).</summary>
+    /// <summary>Entries waiting in all queues (<c>fq_pending</c>, plus the threads' and workers' queues).</summary>
     public int Pending
     {
         get
         {
             int pending = 0;
             foreach (FlushQueue queue in _cpuQueues)
+                pending += queue.Count;
+            foreach (FlushQueue queue in Volatile.Read(ref _ownedQueues))
                 pending += queue.Count;
             return pending;
         }
@@ -71,76 +107,267 @@ internal sealed class FlushQueues : IDisposable
     /// <summary>Whether the timer is armed.</summary>
     public bool TimerArmed => Volatile.Read(ref _timerOn) != 0;
 
+    /// <summary>Owned queues registered now (live threads and workers, and abandoned ones still holding entries).</summary>
+    public int OwnedQueueCount => Volatile.Read(ref _ownedQueues).Length;
+
     /// <summary>The queue that CPU <paramref name="cpu"/>'s unmaps use.</summary>
     public FlushQueue ForCpu(int cpu) => _cpuQueues[Single ? 0 : cpu];
 
     /// <summary>
-    /// <c>queue_iova</c>: frees what the queue may free, flushes if it is still full, appends the IOVA and arms the
-    /// timer. Frees go through <paramref name="sink"/>, the unmapping CPU's cache.
+    /// A queue for a thread or a worker: its own in per-CPU mode, registered so that the timer and the flushes reach
+    /// it; the one shared queue in single-queue mode.
     /// </summary>
-    public void Enqueue(FlushQueue queue, IIovaSink sink, ulong pfn, ulong pages)
+    /// <param name="owner">The owning <see cref="Thread"/> or handle.</param>
+    public FlushQueue CreateOwned(object owner)
     {
-        lock (queue)
+        if (Single)
+            return _cpuQueues[0];
+        var queue = owner is Thread thread ? new FlushQueue(_ownedSlots, thread) : new FlushQueue(_ownedSlots, owner);
+        bool sweep;
+        lock (_registryLock)
         {
-            // Entries that another CPU's flush has already covered: freeing them first makes a full ring less likely.
-            queue.Reap(Volatile.Read(ref _finish), sink);
-            if (queue.IsFull)
-            {
-                FlushIotlb();
-                queue.Reap(Volatile.Read(ref _finish), sink);
-            }
+            FlushQueue[] queues = _ownedQueues;
+            Volatile.Write(ref _ownedQueues, [.. queues, queue]);
 
-            queue.Append(pfn, pages, Volatile.Read(ref _start));
+            // Amortized: sweeping whenever the registry has doubled keeps thread churn at O(1) per thread.
+            sweep = queues.Length + 1 >= _sweepAt;
+        }
+
+        if (sweep)
+            DropAbandoned();
+        return queue;
+    }
+
+    /// <summary>
+    /// <c>queue_iova</c>: frees what the queue may free, flushes if it is still full, appends the IOVA and arms the
+    /// timer. Frees go through <paramref name="via"/>, the unmapping mapper's cache.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The queue is closed (its domain or worker was disposed).</exception>
+    public void Enqueue(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
+    {
+        if (queue.IsOwned)
+        {
+            queue.EnterAsOwner();
+            try
+            {
+                AppendHeld(queue, via, pfn, pages);
+            }
+            finally
+            {
+                queue.ExitAsOwner();
+            }
+        }
+        else
+        {
+            lock (queue)
+            {
+                ObjectDisposedException.ThrowIf(queue.IsClosed, typeof(DmaDomain));
+                AppendHeld(queue, via, pfn, pages);
+            }
         }
 
         // The read first keeps the flag's line shared while the timer is armed, as the kernel does.
         if (Volatile.Read(ref _timerOn) == 0 && Interlocked.Exchange(ref _timerOn, 1) == 0)
-        {
-            Volatile.Write(ref _armedBy, sink);
-            _timer?.Change(_timeout, System.Threading.Timeout.InfiniteTimeSpan);
-        }
+            Arm(via);
     }
 
     /// <summary>
-    /// <c>fq_flush_timeout</c>: if the timer is armed, disarms it, flushes, and reaps every queue in CPU order into
-    /// the cache of the CPU that armed it.
+    /// <c>fq_flush_timeout</c>: if the timer is armed, disarms it, flushes, and reaps every queue (the CPUs' in order,
+    /// then the threads' and workers'): into the cache of the mapper that armed it (simulated timer), or the domain's
+    /// timer cache (real timer).
     /// </summary>
     /// <returns>False (nothing done) if the timer was not armed.</returns>
     public bool Timeout()
     {
-        if (Interlocked.Exchange(ref _timerOn, 0) == 0)
-            return false;
-        FlushIotlb();
-        IIovaSink sink = _timerSink?.Invoke() ?? Volatile.Read(ref _armedBy)!;
-        ReapAll(sink);
-        return true;
+        lock (_timerGate)
+        {
+            if (_timerStopped || Interlocked.Exchange(ref _timerOn, 0) == 0)
+                return false;
+            IIovaSink sink = _realTimer ? _timerCache : Volatile.Read(ref _armedBy) ?? _timerCache;
+            ReapAll(FlushIotlb(), sink);
+            return true;
+        }
     }
 
-    /// <summary>An explicit flush: one flush-all, then every queue reaped into <paramref name="sink"/>.</summary>
-    public void FlushAndReap(IIovaSink sink)
+    /// <summary>What the real timer runs: <see cref="Timeout"/>, quietly doing nothing once the domain is gone.</summary>
+    public void OnTimer()
     {
-        FlushIotlb();
-        ReapAll(sink);
+        try
+        {
+            Timeout();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The domain was disposed while the timer was due; Close has freed what was queued.
+        }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _timer?.Dispose();
+    /// <summary>An explicit flush: one flush-all, then everything queued before it, in every queue, freed into <paramref name="sink"/>.</summary>
+    public void FlushAndReap(IIovaSink sink) => ReapAll(FlushIotlb(), sink);
 
-    private void ReapAll(IIovaSink sink)
+    /// <summary>
+    /// Dispose of the domain: stops the timer (waiting for a run in progress), closes every queue so that later unmaps
+    /// throw, and frees everything queued after one last flush-all into <paramref name="sink"/>.
+    /// </summary>
+    public void Close(IIovaSink sink)
+    {
+        lock (_timerGate)
+        {
+            _timerStopped = true;
+            _timer?.Dispose();
+        }
+
+        // Close first, then flush: an unmap that got into a queue before it closed is in the ring by the time the
+        // queue is held below, so the flush that starts after that covers it.
+        foreach (FlushQueue queue in _cpuQueues)
+        {
+            lock (queue)
+                queue.Close();
+        }
+
+        ReapOwned(0, sink: null, close: true);
+        FlushAndReap(sink);
+    }
+
+    /// <summary>
+    /// A worker's Dispose: closes its queue, flushes if anything is queued, frees the queue's entries into
+    /// <paramref name="sink"/> (the worker's own cache; the caller is its owner) and forgets the queue.
+    /// </summary>
+    public void Retire(FlushQueue queue, IIovaSink sink)
+    {
+        if (!queue.IsOwned)
+            return;
+        lock (_reapGate)
+        {
+            queue.Close();
+            queue.RequestReap();
+            queue.WaitForOwner(); // the owner is the caller: nobody else appends, so no fence is needed
+            if (queue.Count != 0)
+                queue.Reap(FlushIotlb(), sink);
+            queue.ReleaseReap();
+        }
+
+        Unregister(queue);
+    }
+
+    private void AppendHeld(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
+    {
+        // Entries that another queue's flush has already covered: freeing them first makes a full ring less likely.
+        long finished = Volatile.Read(ref _finish);
+        if (queue.CanReap(finished))
+            queue.Reap(finished, via);
+        if (queue.IsFull)
+            queue.Reap(FlushIotlb(), via);
+        queue.Append(pfn, pages, Volatile.Read(ref _start));
+    }
+
+    private void Arm(DmaMapper via)
+    {
+        // A worker's cache has one user at a time, so a simulated timer fired from elsewhere frees into the timer cache.
+        Volatile.Write(ref _armedBy, via is DmaWorker ? _timerCache : via);
+        _timer?.Change(_timeout, System.Threading.Timeout.InfiniteTimeSpan);
+    }
+
+    private void ReapAll(long covered, IIovaSink sink)
     {
         foreach (FlushQueue queue in _cpuQueues)
         {
             lock (queue)
-                queue.Reap(Volatile.Read(ref _finish), sink);
+                queue.Reap(covered, sink);
+        }
+
+        ReapOwned(covered, sink, close: false);
+        DropAbandoned();
+    }
+
+    /// <summary>
+    /// Holds every owned queue in turn (one process-wide fence for all of them: the reapers' half of the handshake),
+    /// closing it first if asked, and frees what <paramref name="covered"/> covers into <paramref name="sink"/>.
+    /// </summary>
+    private void ReapOwned(long covered, IIovaSink? sink, bool close)
+    {
+        lock (_reapGate)
+        {
+            FlushQueue[] queues = Volatile.Read(ref _ownedQueues);
+            if (queues.Length == 0)
+                return;
+            foreach (FlushQueue queue in queues)
+            {
+                if (close)
+                    queue.Close();
+                queue.RequestReap();
+            }
+
+            Interlocked.MemoryBarrierProcessWide();
+            foreach (FlushQueue queue in queues)
+            {
+                queue.WaitForOwner();
+                try
+                {
+                    if (sink is not null)
+                        queue.Reap(covered, sink);
+                }
+                finally
+                {
+                    queue.ReleaseReap();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets the queues of exited threads and collected workers once they are empty. Such a queue only shrinks (no
+    /// owner appends), and whatever it holds is freed by the next timer run, which its last unmap armed.
+    /// </summary>
+    private void DropAbandoned()
+    {
+        lock (_registryLock)
+        {
+            FlushQueue[] queues = _ownedQueues;
+            int kept = 0;
+            foreach (FlushQueue queue in queues)
+            {
+                if (!(queue.IsAbandoned && queue.Count == 0))
+                    kept++;
+            }
+
+            if (kept < queues.Length)
+            {
+                var remaining = new FlushQueue[kept];
+                int next = 0;
+                foreach (FlushQueue queue in queues)
+                {
+                    if (!(queue.IsAbandoned && queue.Count == 0))
+                        remaining[next++] = queue;
+                }
+
+                Volatile.Write(ref _ownedQueues, remaining);
+            }
+
+            _sweepAt = Math.Max(MinimumSweep, 2 * kept);
+        }
+    }
+
+    private void Unregister(FlushQueue queue)
+    {
+        lock (_registryLock)
+        {
+            FlushQueue[] queues = _ownedQueues;
+            int index = Array.IndexOf(queues, queue);
+            if (index >= 0)
+                Volatile.Write(ref _ownedQueues, [.. queues.AsSpan(0, index), .. queues.AsSpan(index + 1)]);
         }
     }
 
     // fq_flush_iotlb: the start count moves before the flush and the finish count after it, so an entry stamped with
-    // the old start is freed only once a flush that began after it was queued has completed.
-    private void FlushIotlb()
+    // the old start is freed only once a flush that began after it was queued has completed. Returns the bound this
+    // flush covers (its own start, plus one): the finish count may lag it while another flush is in progress, but
+    // every entry stamped below it was queued before this flush began, and this flush has completed.
+    private long FlushIotlb()
     {
-        Interlocked.Increment(ref _start);
+        long covered = Interlocked.Increment(ref _start);
         _iommu?.FlushIotlbAll();
-        Interlocked.Increment(ref _finish);
+        long finished = Interlocked.Increment(ref _finish);
+        return Math.Max(covered, finished);
     }
 }

@@ -23,7 +23,7 @@ public sealed class PerfModesTests : IDisposable
     {
         JsonElement[] rows = Run("scaling", "--threads", "1,2", "--seconds", "0.1");
 
-        Assert.Equal(12, rows.Length); // six workloads on 1 and 2 threads
+        Assert.Equal(16, rows.Length); // eight workloads on 1 and 2 threads
         foreach (JsonElement row in rows)
         {
             AssertFields(row, "workload", "impl", "threads", "mops");
@@ -32,6 +32,8 @@ public sealed class PerfModesTests : IDisposable
 
         Assert.Contains(rows, r => r.GetProperty("workload").GetString() == "producer-consumer");
         Assert.Contains(rows, r => r.GetProperty("impl").GetString() == "global-lock");
+        Assert.Contains(rows, r => r.GetProperty("impl").GetString() == "dma-lazy");
+        Assert.Contains(rows, r => r.GetProperty("impl").GetString() == "dma-strict");
     }
 
     [Fact]

@@ -1,0 +1,250 @@
+using System.Numerics;
+using FastIova.Dma;
+using FastIova.Tests.Concurrency.Infrastructure;
+using FastIova.Tests.Concurrency.Model;
+using Microsoft.Coyote.Specifications;
+
+namespace FastIova.Tests.Concurrency.Scenarios;
+
+/// <summary>
+/// The DMA layer's real-thread world: threads' and workers' flush queues against the timer, full-ring flushes, thread
+/// exit, Dispose, the shared queue, and the 32-bit workaround's flip. Every map is claimed in the ledger (handed out
+/// twice fails at once), the IOMMU model fails a map of an IOVA whose stale IOTLB entry may survive, and at the end
+/// the timer's next run must leave nothing queued and the tree must hold exactly the live mappings.
+/// </summary>
+internal static class DmaScenarios
+{
+    /// <summary>A worker's and a thread's unmaps against two runs of the timer (called as the real timer calls it).</summary>
+    public static readonly Scenario UnmapsRacingTimer = new("Dma.UnmapsRacingTimer", UnmapsRacingTimerAsync);
+
+    /// <summary>A worker fills its ring and flushes while a thread's unmaps reap its own queue and the timer reaps all.</summary>
+    public static readonly Scenario FullRingFlushRacingReap = new("Dma.FullRingFlushRacingReap", FullRingFlushRacingReapAsync);
+
+    /// <summary>Two threads exit with ranges queued while the timer runs: the timer's next run frees them.</summary>
+    public static readonly Scenario ThreadExitWithQueuedRanges = new("Dma.ThreadExitWithQueuedRanges", ThreadExitWithQueuedRangesAsync);
+
+    /// <summary>A worker and a thread map and unmap while the domain is disposed: nothing is left queued.</summary>
+    public static readonly Scenario DisposeWithQueuedRanges = new("Dma.DisposeWithQueuedRanges", DisposeWithQueuedRangesAsync);
+
+    /// <summary>Single-queue mode: a thread, a worker and a simulated CPU unmap into the one queue while the timer runs.</summary>
+    public static readonly Scenario SharedQueueUnderContention = new("Dma.SharedQueueUnderContention", SharedQueueUnderContentionAsync);
+
+    /// <summary>Two threads fail the 32-bit attempt of one PCI device at once: one flip, both maps above 4 GiB.</summary>
+    public static readonly Scenario WorkaroundFlipRace = new("Dma.WorkaroundFlipRace", WorkaroundFlipRaceAsync);
+
+    private static async Task UnmapsRacingTimerAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        Task[] workers =
+        [
+            Task.Run(() => MapUnmap(new Endpoint(domain, worker, ledger, "worker"), nic, rounds: 3)),
+            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 3)),
+            Task.Run(() =>
+            {
+                domain.FireFlushTimer();
+                domain.FireFlushTimer();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
+    private static async Task FullRingFlushRacingReapAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        Task[] workers =
+        [
+            Task.Run(() =>
+            {
+                // Four unmaps into a ring of three usable slots: the fourth flushes, then maps reuse what it freed.
+                var endpoint = new Endpoint(domain, worker, ledger, "worker");
+                Mapping[] held = [endpoint.Map(nic, 4096), endpoint.Map(nic, 4096), endpoint.Map(nic, 4096), endpoint.Map(nic, 4096)];
+                foreach (Mapping mapping in held)
+                {
+                    endpoint.Unmap(mapping);
+                }
+
+                MapUnmap(endpoint, nic, rounds: 1);
+            }),
+            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 3)),
+            Task.Run(() => domain.FireFlushTimer()),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
+    private static async Task ThreadExitWithQueuedRangesAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        Thread[] threads =
+        [
+            new Thread(() => MapUnmap(new Endpoint(domain, null, ledger, "T1"), nic, rounds: 2)),
+            new Thread(() => MapUnmap(new Endpoint(domain, null, ledger, "T2"), nic, rounds: 2)),
+        ];
+        Array.ForEach(threads, t => t.Start());
+        Task timer = Task.Run(() => domain.FireFlushTimer());
+        Array.ForEach(threads, t => t.Join());
+        await timer;
+
+        AssertNothingStranded(domain, ledger);
+        Specification.Assert(domain.OwnedFlushQueues == 0, "{0} queues of exited threads still registered after a flush.", domain.OwnedFlushQueues);
+    }
+
+    private static async Task DisposeWithQueuedRangesAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        DmaWorker worker = domain.CreateWorker();
+        Task[] workers =
+        [
+            Task.Run(() => UntilDisposed(() => MapUnmap(new Endpoint(domain, worker, ledger, "worker"), nic, rounds: 2))),
+            Task.Run(() => UntilDisposed(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 2))),
+            Task.Run(domain.Dispose),
+        ];
+        await Task.WhenAll(workers);
+        worker.Dispose();
+        Specification.Assert(domain.PendingUnmaps == 0, "{0} unmaps left queued in the disposed domain.", domain.PendingUnmaps);
+    }
+
+    private static async Task SharedQueueUnderContentionAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.LazySingleQueue, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        Task[] workers =
+        [
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, worker, ledger, "worker"), nic)),
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, null, ledger, "thread"), nic)),
+            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, domain.Cpu(1), ledger, "cpu1"), nic)),
+            Task.Run(() =>
+            {
+                domain.FireFlushTimer();
+                domain.FireFlushTimer();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
+    private static async Task WorkaroundFlipRaceAsync()
+    {
+        // 16 pages below 4 GiB, all reserved: every 32-bit attempt fails.
+        const ulong low = 0xffff0000;
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, new StaleIotlbModel(), apertureStart: low, apertureEnd: (1UL << 33) - 1);
+        var ledger = new OwnershipLedger();
+        ledger.Claim(domain.Reserve(low, (1UL << 32) - low), "reserved");
+        DmaDevice pci = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: true);
+        using DmaWorker worker = domain.CreateWorker();
+        var mapped = new Mapping[2];
+        Task[] workers =
+        [
+            Task.Run(() => mapped[0] = new Endpoint(domain, worker, ledger, "worker").Map(pci, 4096)),
+            Task.Run(() => mapped[1] = new Endpoint(domain, null, ledger, "thread").Map(pci, 4096)),
+        ];
+        await Task.WhenAll(workers);
+
+        Specification.Assert(domain.WorkaroundFlips == 1, "The flip was counted {0} times.", domain.WorkaroundFlips);
+        Specification.Assert(!pci.Uses32BitWorkaround, "The device still uses the 32-bit workaround.");
+        Specification.Assert(mapped.All(m => m.Address >= 1UL << 32), "A map landed below 4 GiB: 0x{0:x}, 0x{1:x}.", mapped[0].Address, mapped[1].Address);
+        new Endpoint(domain, null, ledger, "main").Unmap(mapped[0]);
+        new Endpoint(domain, null, ledger, "main").Unmap(mapped[1]);
+        AssertNothingStranded(domain, ledger, allocationsBalanceFrees: false);
+    }
+
+    private static void MapUnmap(Endpoint endpoint, DmaDevice device, int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            endpoint.Unmap(endpoint.Map(device, 4096));
+        }
+    }
+
+    // Two entries queued at once, so that the timer finds entries to reap while the unmaps reap the same queue.
+    private static void MapTwiceUnmapTwice(Endpoint endpoint, DmaDevice device)
+    {
+        Mapping first = endpoint.Map(device, 4096), second = endpoint.Map(device, 4096);
+        endpoint.Unmap(first);
+        endpoint.Unmap(second);
+        MapUnmap(endpoint, device, rounds: 1);
+    }
+
+    private static void UntilDisposed(Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The defined outcome for a call that loses the race with Dispose.
+        }
+    }
+
+    /// <summary>
+    /// Quiescent: whatever is queued has a timer armed to free it; the timer's next run frees all of it; then the tree
+    /// holds exactly what the workers hold (<see cref="DomainAudit"/>).
+    /// </summary>
+    private static void AssertNothingStranded(DmaDomain domain, OwnershipLedger ledger, bool allocationsBalanceFrees = true)
+    {
+        Specification.Assert(
+            domain.PendingUnmaps == 0 || domain.FlushTimerArmed,
+            "{0} unmaps queued and no timer armed to free them.", domain.PendingUnmaps);
+        domain.FireFlushTimer();
+        Specification.Assert(domain.PendingUnmaps == 0, "{0} unmaps still queued after the timer's run.", domain.PendingUnmaps);
+        domain.FlushUnmapQueues();
+        DomainAudit.AssertNothingLost(domain.Iova, ledger, allocationsBalanceFrees);
+    }
+
+    private readonly record struct Mapping(ulong Address, ulong Size)
+    {
+        // The IOVA range the fast path handed out: whole pages, a power of two below 32.
+        public IovaRange Range
+        {
+            get
+            {
+                ulong first = Address / SmallDmaDomain.Granule, pages = (Address + Size - 1) / SmallDmaDomain.Granule - first + 1;
+                return new IovaRange(first, first + BitOperations.RoundUpToPowerOf2(pages) - 1);
+            }
+        }
+    }
+
+    /// <summary>A way to map (a worker, a simulated CPU, or the calling thread when null), bound to the ledger.</summary>
+    private sealed class Endpoint(DmaDomain domain, DmaMapper? mapper, OwnershipLedger ledger, string owner)
+    {
+        public Mapping Map(DmaDevice device, ulong size)
+        {
+            ulong address = mapper is null ? domain.Map(device, 0x1000, size) : mapper.Map(device, 0x1000, size);
+            var mapping = new Mapping(address, size);
+            ledger.Claim(mapping.Range, owner);
+            return mapping;
+        }
+
+        public void Unmap(Mapping mapping)
+        {
+            ledger.Release(mapping.Range);
+            if (mapper is null)
+            {
+                domain.Unmap(mapping.Address, mapping.Size);
+            }
+            else
+            {
+                mapper.Unmap(mapping.Address, mapping.Size);
+            }
+        }
+    }
+}

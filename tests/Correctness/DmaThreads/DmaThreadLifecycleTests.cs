@@ -1,0 +1,251 @@
+using System.Runtime.CompilerServices;
+using FastIova.Dma;
+using Xunit;
+
+namespace FastIova.Tests.Correctness.DmaThreads;
+
+/// <summary>
+/// The real-thread world's queues: each thread and worker its own in per-CPU lazy mode, the shared one in single-queue
+/// mode; nothing stranded by a thread that exits, a worker dropped undisposed, a worker's or the domain's Dispose, or
+/// an explicit flush.
+/// </summary>
+[Collection(DmaThreadCollection.Name)]
+public sealed class DmaThreadLifecycleTests
+{
+    private const ulong Granule = 4096;
+
+    [Fact]
+    public void EachThreadAndWorker_QueuesInItsOwnQueue()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+
+        RunOnThread(() => domain.Unmap(domain.Map(nic, 0x1000, 1500), 1500));
+        RunOnThread(() => domain.Unmap(domain.Map(nic, 0x2000, 1500), 1500));
+        using DmaWorker worker = domain.CreateWorker();
+        worker.Unmap(worker.Map(nic, 0x3000, 1500), 1500);
+
+        Assert.Equal(3, domain.PendingUnmaps);
+        Assert.Equal(3, domain.OwnedFlushQueues);
+        Assert.True(domain.FlushTimerArmed);
+        Assert.Equal(3, domain.Iova.Count); // queued ranges stay allocated
+
+        Assert.True(domain.FireFlushTimer());
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.Equal(1, domain.IotlbFlushes);
+        domain.Iova.FlushCaches();
+        Assert.Equal(0, domain.Iova.Count);
+    }
+
+    [Fact]
+    public void SingleQueueMode_ThreadsAndWorkersShareTheOneQueue()
+    {
+        using var domain = NewDomain(DmaUnmapMode.LazySingleQueue, simulatedTimer: true);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        RunOnThread(() => domain.Unmap(domain.Map(nic, 0x1000, 4096), 4096));
+        using DmaWorker worker = domain.CreateWorker();
+        worker.Unmap(worker.Map(nic, 0x3000, 4096), 4096);
+
+        Assert.Equal(0, domain.OwnedFlushQueues);
+        Assert.Equal(2, domain.PendingUnmaps);
+        domain.FlushUnmapQueues();
+        Assert.Equal(0, domain.PendingUnmaps);
+    }
+
+    [Fact]
+    public void StrictMode_ThreadAndWorkerUnmapsFreeAtOnce()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Strict, simulatedTimer: false);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        using DmaWorker worker = domain.CreateWorker();
+        ulong first = domain.Map(nic, 0x1000, 100);
+        domain.Unmap(first, 100);
+        Assert.Equal(first, domain.Map(nic, 0x1000, 100)); // from the thread's cache
+        ulong viaWorker = worker.Map(nic, 0x5000, 8192);
+        worker.Unmap(viaWorker, 8192);
+        Assert.Equal(viaWorker, worker.Map(nic, 0x5000, 8192));
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.False(domain.FlushTimerArmed);
+    }
+
+    [Fact]
+    public void ExitedThreads_QueuedRangesAreFreedByTheRealTimer()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: false);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        for (int t = 0; t < 16; t++)
+        {
+            RunOnThread(() =>
+            {
+                var held = new ulong[40];
+                for (int i = 0; i < held.Length; i++)
+                    held[i] = domain.Map(nic, (ulong)i * Granule, Granule);
+                foreach (ulong address in held)
+                    domain.Unmap(address, Granule);
+            });
+        }
+
+        // The last unmap armed the timer; its run (10 ms) frees every queue, the exited threads' too.
+        Poll(() => domain.PendingUnmaps == 0, "the timer to free the exited threads' queues");
+        domain.Iova.ReclaimDeadThreadCaches();
+        domain.Iova.FlushCaches();
+        Assert.Equal(0, domain.Iova.Count);
+
+        // A later flush forgets the exited threads' empty queues.
+        domain.FlushUnmapQueues();
+        Assert.Equal(0, domain.OwnedFlushQueues);
+    }
+
+    [Fact]
+    public void WorkerDroppedWithoutDispose_LeavesNothingBehind()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: false);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        ulong kept = UseAndDropWorker(domain, nic);
+
+        Poll(() => domain.PendingUnmaps == 0, "the timer to free the dropped worker's queue");
+        Poll(
+            () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                domain.Iova.ReclaimDeadThreadCaches();
+                domain.FlushUnmapQueues();
+                return domain.OwnedFlushQueues == 0;
+            },
+            "the dropped worker's queue to be found abandoned");
+        domain.Iova.FlushCaches();
+        Assert.Equal([kept >> 12], domain.Iova.GetRanges().Select(r => r.PfnLo));
+    }
+
+    [Fact]
+    public void WorkerDispose_FlushesAndFreesItsQueue_ThenRefusesWork()
+    {
+        var iommu = new CountingIommu();
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        DmaWorker worker = domain.CreateWorker();
+        for (int i = 0; i < 5; i++)
+            worker.Unmap(worker.Map(nic, (ulong)i * Granule, Granule), Granule);
+        Assert.Equal(5, domain.PendingUnmaps);
+
+        worker.Dispose();
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.Equal(1, iommu.Flushes);
+        Assert.Equal(0, domain.OwnedFlushQueues);
+        Assert.Equal(0, domain.Iova.Count); // freed into the worker's cache, which Dispose returned to the tree
+        Assert.Throws<ObjectDisposedException>(() => worker.Map(nic, 0, Granule));
+        Assert.Throws<ObjectDisposedException>(() => worker.Unmap(domain.Map(nic, 0, Granule), Granule));
+        worker.Dispose();
+
+        // An empty queue needs no flush.
+        domain.CreateWorker().Dispose();
+        Assert.Equal(1, iommu.Flushes);
+    }
+
+    [Fact]
+    public void DomainDispose_FreesEveryQueue_AndLaterCallsThrow()
+    {
+        var iommu = new CountingIommu();
+        var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        DmaWorker worker = domain.CreateWorker();
+        worker.Unmap(worker.Map(nic, 0, Granule), Granule);
+        domain.Unmap(domain.Map(nic, 0, Granule), Granule);
+        domain.Cpu(1).Unmap(domain.Cpu(1).Map(nic, 0, Granule), Granule);
+        RunOnThread(() => domain.Unmap(domain.Map(nic, 0, Granule), Granule));
+        Assert.Equal(4, domain.PendingUnmaps);
+
+        domain.Dispose();
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.True(iommu.Flushes >= 1);
+        Assert.Throws<ObjectDisposedException>(() => domain.Map(nic, 0, Granule));
+        Assert.Throws<ObjectDisposedException>(() => worker.Map(nic, 0, Granule));
+        Assert.Throws<ObjectDisposedException>(() => worker.Unmap(Granule, Granule));
+        worker.Dispose();
+    }
+
+    [Fact]
+    public void FlushUnmapQueues_LeavesExactlyTheLiveMappings()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true);
+        DmaDevice nvme = domain.AttachDevice(2, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: true);
+        using DmaWorker worker = domain.CreateWorker();
+        ScatterSegment[] segments = [new(0x10100, 30000), new(0x20000, 8192)];
+        var addresses = new ulong[2];
+        worker.MapScatterList(nvme, 0xffff, segments, addresses);
+        ulong live = domain.Map(nvme, 0x123, 5000);
+        domain.UnmapScatterList(addresses, segments); // a worker's mapping unmapped by the thread
+        worker.Unmap(worker.Map(nvme, 0, Granule), Granule);
+
+        domain.FlushUnmapQueues();
+        domain.Iova.FlushCaches();
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.Equal([live >> 12], domain.Iova.GetRanges().Select(r => r.PfnLo));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong UseAndDropWorker(DmaDomain domain, DmaDevice device)
+    {
+        DmaWorker worker = domain.CreateWorker();
+        for (int i = 0; i < 300; i++) // more than a ring: one flush on a full queue on the way
+            worker.Unmap(worker.Map(device, (ulong)i * Granule, Granule), Granule);
+        return worker.Map(device, 0, Granule); // still mapped when the worker is dropped
+    }
+
+    internal static DmaDomain NewDomain(DmaUnmapMode mode, bool simulatedTimer, IIommuModel? iommu = null) => new(new DmaDomainOptions
+    {
+        UnmapMode = mode,
+        CpuCount = 2,
+        SimulatedTimer = simulatedTimer,
+        Iommu = iommu,
+        DepotTrimInterval = Timeout.InfiniteTimeSpan,
+    });
+
+    internal static void RunOnThread(Action body)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+            throw new InvalidOperationException("The thread failed.", failure);
+    }
+
+    private static void Poll(Func<bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Waited 30 s for {what}.");
+            Thread.Sleep(5);
+        }
+    }
+
+    private sealed class CountingIommu : IIommuModel
+    {
+        private int _flushes;
+
+        public int Flushes => Volatile.Read(ref _flushes);
+
+        public void FlushIotlbAll() => Interlocked.Increment(ref _flushes);
+    }
+}
+
+/// <summary>The real-thread DMA tests run one at a time: they poll real timers and count threads' queues.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DmaThreadCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "DMA real threads";
+}
