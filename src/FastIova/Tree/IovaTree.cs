@@ -54,6 +54,10 @@ internal sealed class IovaTree
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hi(int n) => _nodes[n].Hi;
 
+    /// <summary>The lowest pfn of the free gap directly below node <paramref name="n"/>: its predecessor's end + 1, or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong GapBottom(int n) => _nodes[n].Lo - _nodes[n].Gap;
+
     /// <summary>The range of node <paramref name="n"/>.</summary>
     public IovaRange Range(int n) => new(_nodes[n].Lo, _nodes[n].Hi);
 
