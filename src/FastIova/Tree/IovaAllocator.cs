@@ -192,7 +192,7 @@ internal sealed class IovaAllocator
             _cachedNode = successor;
         LivePfns -= hi - lo + 1;
         Removals++;
-        _tree.Remove(node);
+        _tree.Remove(node, successor);
     }
 
     /// <summary>
