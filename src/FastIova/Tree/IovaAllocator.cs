@@ -58,6 +58,12 @@ internal sealed class IovaAllocator
     /// <summary>Allocations that searched and found nothing.</summary>
     public long ExhaustedFailures { get; private set; }
 
+    /// <summary>
+    /// Allocations that the first pass's O(1) step answered (the block directly below the cached node), without a
+    /// search from the root. Always 0 with <see cref="PlacementSearch.LinearWalk"/>.
+    /// </summary>
+    public long FirstStepHits { get; private set; }
+
     /// <summary>Ranges removed.</summary>
     public long Removals { get; private set; }
 
@@ -123,7 +129,23 @@ internal sealed class IovaAllocator
         if (_search == PlacementSearch.LinearWalk)
             return _tree.WalkDown(cached, limit, _startPfn, size, alignMask);
         ulong top = Math.Min(limit, _tree.Lo(cached));
-        return top == 0 ? IovaTree.NotFound : _tree.FindHighest(_startPfn, top - 1, size, alignMask, out above);
+        if (top < size)
+            return IovaTree.NotFound;
+
+        // The kernel's first step, and its common case: the highest aligned start in the window, (top - size) & mask,
+        // is the first pass's answer whenever that block is free, because no block of the window starts higher. It
+        // lies below the cached node and under the limit, so it is free exactly when it starts in the cached node's
+        // gap (above its predecessor's end) and at or above the start pfn. Then no search is needed, and the new range
+        // hangs next to the cached node.
+        ulong highest = (top - size) & alignMask;
+        if (highest >= _tree.GapBottom(cached) && highest >= _startPfn)
+        {
+            above = cached;
+            FirstStepHits++;
+            return highest;
+        }
+
+        return _tree.FindHighest(_startPfn, top - 1, size, alignMask, out above);
     }
 
     private ulong RetryPass(ulong low, ulong limit, ulong size, ulong alignMask, out int above)
@@ -170,7 +192,7 @@ internal sealed class IovaAllocator
             _cachedNode = successor;
         LivePfns -= hi - lo + 1;
         Removals++;
-        _tree.Remove(node);
+        _tree.Remove(node, successor);
     }
 
     /// <summary>

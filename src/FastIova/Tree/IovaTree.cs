@@ -54,6 +54,10 @@ internal sealed class IovaTree
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hi(int n) => _nodes[n].Hi;
 
+    /// <summary>The lowest pfn of the free gap directly below node <paramref name="n"/>: its predecessor's end + 1, or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong GapBottom(int n) => _nodes[n].Lo - _nodes[n].Gap;
+
     /// <summary>The range of node <paramref name="n"/>.</summary>
     public IovaRange Range(int n) => new(_nodes[n].Lo, _nodes[n].Hi);
 
@@ -382,11 +386,13 @@ internal sealed class IovaTree
         return n;
     }
 
-    /// <summary>Removes node <paramref name="z"/> (never the anchor); its slot returns to the free list.</summary>
-    public void Remove(int z)
+    /// <summary>
+    /// Removes node <paramref name="z"/> (never the anchor), whose in-order successor the caller has already found
+    /// (<see cref="Next"/>); its slot returns to the free list.
+    /// </summary>
+    public void Remove(int z, int succ)
     {
-        Debug.Assert(z != Anchor && z != Nil);
-        int succ = Next(z);
+        Debug.Assert(z != Anchor && z != Nil && succ == Next(z));
         ulong succGap = _nodes[succ].Lo - (_nodes[z].Lo - _nodes[z].Gap);
 
         int y = z, x;
@@ -501,14 +507,17 @@ internal sealed class IovaTree
     /// </summary>
     private void UpdateMaxGapUpward(int n, int lastChanged)
     {
+        var nodes = _nodes;
         bool passed = lastChanged == Nil;
-        for (; n != Nil; n = Parent(n))
+        while (n != Nil)
         {
-            ulong before = _nodes[n].MaxGap;
-            Recompute(n);
+            ref TreeNode node = ref nodes[n];
+            ulong max = Math.Max(node.Gap, Math.Max(nodes[node.Left].MaxGap, nodes[node.Right].MaxGap));
             passed |= n == lastChanged;
-            if (passed && _nodes[n].MaxGap == before)
+            if (passed && node.MaxGap == max)
                 return;
+            node.MaxGap = max;
+            n = node.ParentAndColor & int.MaxValue;
         }
     }
 
