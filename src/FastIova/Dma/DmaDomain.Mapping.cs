@@ -1,9 +1,13 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Dma;
 
 // The map and unmap rules of dma-iommu.c, shared by every DmaMapper.
 public sealed partial class DmaDomain
 {
     /// <summary><c>__iommu_dma_map</c> with the device's streaming mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryMap(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
         _recorder is null ? TryMapCore(via, device, physical, size, out dmaAddress) : RecordMap(via, device, physical, size, out dmaAddress);
 
@@ -18,6 +22,7 @@ public sealed partial class DmaDomain
             : RecordMapScatterList(via, device, boundaryMask, segments, dmaAddresses);
 
     /// <summary><c>__iommu_dma_unmap</c>: the page tables first, then the IOVA freed (strict) or queued (lazy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Unmap(DmaMapper via, ulong dmaAddress, ulong size)
     {
         if (_recorder is null)
@@ -29,11 +34,10 @@ public sealed partial class DmaDomain
     private bool TryMapCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);
-        if (size == 0 || size - 1 > ulong.MaxValue - physical)
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and the buffer at 0x{physical:x} must end within 2^64.");
-        ulong offset = physical & (Granule - 1);
-        if (!ScatterListLayout.TryRoundUp(size, offset, Granule, out ulong bytes))
-            throw new ArgumentOutOfRangeException(nameof(size), size, "The buffer's granules overflow 64 bits.");
+        ulong offset = physical & _granuleMask;
+        // TryRoundUp refuses size 0 too.
+        if (!ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > ulong.MaxValue - physical)
+            ThrowBufferSize(size, physical);
         ThrowIfDisposed();
 
         dmaAddress = 0;
@@ -93,11 +97,12 @@ public sealed partial class DmaDomain
 
     private void UnmapCore(DmaMapper via, ulong dmaAddress, ulong size)
     {
-        if (dmaAddress < ApertureStart || dmaAddress > ApertureEnd || dmaAddress >> _shift < Iova.StartPfn)
-            throw new ArgumentOutOfRangeException(nameof(dmaAddress), dmaAddress, $"The address is outside the aperture [0x{ApertureStart:x}, 0x{ApertureEnd:x}] or in its first granule.");
-        ulong offset = dmaAddress & (Granule - 1);
-        if (size == 0 || size - 1 > ApertureEnd - dmaAddress || !ScatterListLayout.TryRoundUp(size, offset, Granule, out ulong bytes))
-            throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and end within the aperture (0x{ApertureEnd:x}).");
+        // _firstAddress is the aperture's start, or the first granule the IOVA domain may hand out if that is higher.
+        if (dmaAddress - _firstAddress > _apertureEnd - _firstAddress)
+            ThrowOutsideAperture(dmaAddress);
+        ulong offset = dmaAddress & _granuleMask;
+        if (!ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > _apertureEnd - dmaAddress)
+            ThrowUnmapSize(size);
         ThrowIfDisposed();
 
         ulong iova = dmaAddress - offset;
@@ -126,7 +131,7 @@ public sealed partial class DmaDomain
         if (Volatile.Read(ref _mapping) == 0)
             Volatile.Write(ref _mapping, 1);
         ulong pages = bytes >> _shift;
-        ulong dmaLimit = Math.Min(mask, ApertureEnd);
+        ulong dmaLimit = Math.Min(mask, _apertureEnd);
         ulong pfn;
         if (dmaLimit > uint.MaxValue && device.Uses32BitWorkaround)
         {
@@ -180,8 +185,28 @@ public sealed partial class DmaDomain
 
     private void RequireOwnDevice(DmaDevice device)
     {
+        if (device?.Domain != this)
+            ThrowNotOwnDevice(device);
+    }
+
+    // The throws of the hot paths live out of line, so that the paths' frames stay small (an interpolated message
+    // inline costs every call its handler's stack space).
+    [DoesNotReturn]
+    private static void ThrowBufferSize(ulong size, ulong physical) =>
+        throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and the buffer at 0x{physical:x} must end within 2^64.");
+
+    [DoesNotReturn]
+    private void ThrowOutsideAperture(ulong dmaAddress) =>
+        throw new ArgumentOutOfRangeException(nameof(dmaAddress), dmaAddress, $"The address is outside the aperture [0x{ApertureStart:x}, 0x{ApertureEnd:x}] or in its first granule.");
+
+    [DoesNotReturn]
+    private void ThrowUnmapSize(ulong size) =>
+        throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be at least 1 and end within the aperture (0x{ApertureEnd:x}).");
+
+    [DoesNotReturn]
+    private static void ThrowNotOwnDevice(DmaDevice? device)
+    {
         ArgumentNullException.ThrowIfNull(device);
-        if (device.Domain != this)
-            throw new ArgumentException($"{device} belongs to another domain.", nameof(device));
+        throw new ArgumentException($"{device} belongs to another domain.", nameof(device));
     }
 }

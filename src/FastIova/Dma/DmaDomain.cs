@@ -23,6 +23,11 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
 
     private readonly DmaDomainOptions _options;
     private readonly int _shift;
+
+    // The options the hot paths read, copied out of the options object.
+    private readonly ulong _granuleMask;
+    private readonly ulong _apertureEnd;
+    private readonly ulong _firstAddress;
     private readonly DmaDevice?[] _devices = new DmaDevice?[MaxDeviceId + 1];
     private readonly DmaCpu[] _cpus;
     private readonly FlushQueues? _queues;
@@ -50,6 +55,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         _options = options ?? new DmaDomainOptions();
         _options.Validate();
         _shift = BitOperations.Log2(_options.Granule);
+        _granuleMask = _options.Granule - 1;
+        _apertureEnd = _options.ApertureEnd;
         _recorder = _options.Recorder;
         _iommu = _recorder is null || _options.Iommu is null ? _options.Iommu : new RefusalWatch(_options.Iommu);
         _ledger = _options.Checked ? new DmaMappingLedger() : null;
@@ -75,6 +82,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
                 queueSlots);
         }
 
+        _firstAddress = Math.Max(_options.ApertureStart, Iova.StartPfn << _shift);
         _cpus = new DmaCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new DmaCpu(this, Iova.Cpu(i), _queues?.ForCpu(i));

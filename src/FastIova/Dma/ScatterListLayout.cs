@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Dma;
 
 /// <summary>
@@ -34,9 +36,10 @@ internal static class ScatterListLayout
     }
 
     /// <summary>
-    /// <c>iova_align(size + offset)</c>: the whole granules covering <paramref name="size"/> (at least 1) bytes that start
-    /// <paramref name="offset"/> bytes into a granule; false if that overflows 64 bits.
+    /// <c>iova_align(size + offset)</c>: the whole granules covering <paramref name="size"/> bytes that start
+    /// <paramref name="offset"/> bytes into a granule; false for a size of 0 and where that overflows 64 bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryRoundUp(ulong size, ulong offset, ulong granule, out ulong rounded)
     {
         ulong last = size - 1 + offset;
