@@ -31,6 +31,47 @@ public sealed partial class DmaDomain
             RecordUnmap(via, dmaAddress, size);
     }
 
+    /// <summary>
+    /// The common map in a few steps, for a worker's own cache: nothing to tell (no recorder, ledger or IOMMU model) and
+    /// a hit in the cache's loaded magazine under the first limit the rules would try (the 32-bit one for a device that
+    /// still takes the workaround, whose first step looks in the same cache). Anything else returns false with nothing
+    /// changed, and the full path starts over, throwing where the arguments are bad.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryMapFromCache(IovaCache cache, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    {
+        dmaAddress = 0;
+        ulong offset = physical & _granuleMask;
+        if (!_quiet || device?.Domain != this || !ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes)
+            || size - 1 > ulong.MaxValue - physical || Volatile.Read(ref _mapping) == 0 || Volatile.Read(ref _disposed) != 0)
+            return false;
+        ulong limit = Math.Min(device.DmaMask, _apertureEnd);
+        if (limit > uint.MaxValue && device.Uses32BitWorkaround)
+            limit = uint.MaxValue;
+        if (!cache.TryTakeHot(bytes >> _shift, limit >> _shift, out ulong pfn))
+            return false;
+        dmaAddress = (pfn << _shift) + offset;
+        return true;
+    }
+
+    /// <summary>
+    /// The common unmap of a worker: nothing to tell, valid arguments, and then strict mode's free into the worker's
+    /// loaded magazine, or lazy mode's queueing. False with nothing changed otherwise (the full path then runs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryUnmapHot(DmaMapper via, IovaCache cache, ulong dmaAddress, ulong size)
+    {
+        ulong offset = dmaAddress & _granuleMask;
+        if (!_quiet || dmaAddress - _firstAddress > _apertureEnd - _firstAddress || Volatile.Read(ref _disposed) != 0
+            || !ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > _apertureEnd - dmaAddress)
+            return false;
+        ulong pfn = (dmaAddress - offset) >> _shift, pages = bytes >> _shift;
+        if (_queues is null)
+            return cache.TryPutHot(pfn, pages);
+        _queues.Enqueue(via.Queue!, via, pfn, pages);
+        return true;
+    }
+
     private bool TryMapCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);

@@ -28,6 +28,10 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     private readonly ulong _granuleMask;
     private readonly ulong _apertureEnd;
     private readonly ulong _firstAddress;
+
+    // No recorder, checked-mode ledger or IOMMU model: a map or unmap has nobody to tell, so a worker's may take its
+    // hot path (TryMapFromCache, TryUnmapHot).
+    private readonly bool _quiet;
     private readonly DmaDevice?[] _devices = new DmaDevice?[MaxDeviceId + 1];
     private readonly DmaCpu[] _cpus;
     private readonly FlushQueues? _queues;
@@ -83,6 +87,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         }
 
         _firstAddress = Math.Max(_options.ApertureStart, Iova.StartPfn << _shift);
+        _quiet = _recorder is null && _ledger is null && _iommu is null;
         _cpus = new DmaCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new DmaCpu(this, Iova.Cpu(i), _queues?.ForCpu(i));

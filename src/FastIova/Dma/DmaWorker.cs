@@ -32,7 +32,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     private int _disposed;
 
     private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueue? queue, object queueOwner)
-        : base(domain, queue)
+        : base(domain, queue, cache)
     {
         _cache = cache;
         _startPfn = domain.Iova.StartPfn;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastIova.Caches;
 
 namespace FastIova;
@@ -64,6 +65,21 @@ public sealed class IovaCache : IDisposable
         ThrowIfDisposed();
         return _domain.AllocateFast(_cache, size, limitPfn, flushCachesOnFailure, out pfn);
     }
+
+    /// <summary>
+    /// Only the hot path of <see cref="TryAllocateFast"/>: a hit on the loaded magazine, or false with nothing changed.
+    /// The DMA layer tries it before its own rules, which would take the same hit first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryTakeHot(ulong size, ulong limitPfn, out ulong pfn)
+    {
+        pfn = 0;
+        return _domain.IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart) && _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn);
+    }
+
+    /// <summary>Only the hot path of <see cref="FreeFast"/>: an insert into the loaded magazine, or false with nothing changed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryPutHot(ulong pfn, ulong size) => _domain.IsHotFree(pfn, size) && _cache!.TryInsertLoaded(SizeClass.Of(size), pfn);
 
     /// <summary><c>free_iova_fast</c> through this cache; the same rules as <see cref="IovaDomain.FreeFast"/>.</summary>
     /// <param name="pfn">The first pfn of a range obtained from a fast-path allocation (through any cache or thread).</param>

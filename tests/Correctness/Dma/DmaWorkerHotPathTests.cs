@@ -1,0 +1,93 @@
+using FastIova.Dma;
+using FastIova.Tests.Correctness.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FastIova.Tests.Correctness.Dma;
+
+/// <summary>
+/// A worker's hot map and unmap (a hit or insert in its own loaded magazine) give what the full rules give: checked
+/// against a simulated CPU running the same strict traffic, where caches and rules are the same.
+/// </summary>
+public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
+{
+    private static DmaDomain Strict(ulong apertureStart = 0) =>
+        new(new DmaDomainOptions { CpuCount = 1, UnmapMode = DmaUnmapMode.Strict, ApertureStart = apertureStart, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+
+    [Fact]
+    public void CachedRangeAboveAMask_IsNotHandedToThatDevice()
+    {
+        using DmaDomain dma = Strict();
+        using DmaWorker worker = dma.CreateWorker();
+        DmaDevice wide = dma.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        DmaDevice narrow = dma.AttachDevice(2, 0xffff_ffff, 0xffff_ffff, pci32BitWorkaround: false);
+        DmaDevice pci = dma.AttachDevice(3, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: true);
+
+        ulong high = worker.Map(wide, 0x1000, 4096);
+        worker.Unmap(high, 4096);
+
+        Assert.True(worker.Map(narrow, 0x2000, 4096) < 1UL << 32);
+        Assert.True(worker.Map(pci, 0x3000, 4096) < 1UL << 32); // the workaround's first step looks below 4 GiB
+        Assert.Equal(high, worker.Map(wide, 0x4000, 4096));
+    }
+
+    [Fact]
+    public void HotPath_KeepsTheOffsetAndChecksArguments()
+    {
+        using DmaDomain dma = Strict();
+        using DmaWorker worker = dma.CreateWorker();
+        DmaDevice device = dma.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        ulong first = worker.Map(device, 0x1000, 4096);
+        worker.Unmap(first, 4096);
+
+        Assert.Equal(first + 0x123, worker.Map(device, 0x5123, 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => worker.Map(device, 0x5000, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => worker.Unmap(first, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => worker.Unmap(0, 4096));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void StrictTraffic_GivesTheSimulatedCpusAddresses(int seed)
+    {
+        output.WriteLine($"seed {seed}");
+        var rng = new Random(seed);
+        using DmaDomain byWorker = Strict(0xfff0_0000), byCpu = Strict(0xfff0_0000);
+        using DmaWorker worker = byWorker.CreateWorker();
+        DmaCpu cpu = byCpu.Cpu(0);
+        ulong[] masks = [ulong.MaxValue, 0xffff_ffff, (1UL << 40) - 1];
+        for (int id = 0; id < 3; id++)
+        {
+            bool workaround = id != 1;
+            byWorker.AttachDevice(id, masks[id], masks[id], workaround);
+            byCpu.AttachDevice(id, masks[id], masks[id], workaround);
+        }
+
+        var live = new List<(ulong Address, ulong Size)>();
+        for (int op = 0; op < 20_000; op++)
+        {
+            if (live.Count > 0 && rng.Next(2) == 0)
+            {
+                var (address, size) = live.TakeRandom(rng);
+                worker.Unmap(address, size);
+                cpu.Unmap(address, size);
+                continue;
+            }
+
+            int device = rng.Next(3);
+            ulong physical = (ulong)rng.Next(1 << 20) * 4096 + (ulong)rng.Next(4096);
+            ulong bytes = (ulong)rng.Next(1, rng.Next(4) == 0 ? 200_000 : 20_000);
+            bool mapped = worker.TryMap(byWorker.Device(device), physical, bytes, out ulong expectedless);
+            Assert.Equal(cpu.TryMap(byCpu.Device(device), physical, bytes, out ulong expected), mapped);
+            Assert.Equal(expected, expectedless);
+            if (mapped)
+                live.Add((expected, bytes));
+        }
+
+        Assert.Equal(byCpu.Iova.GetRanges(), byWorker.Iova.GetRanges());
+        Assert.Equal(byCpu.WorkaroundFlips, byWorker.WorkaroundFlips);
+        Assert.True(byCpu.WorkaroundFlips > 0, "the small space below 4 GiB must fill and flip the PCI devices");
+    }
+}
