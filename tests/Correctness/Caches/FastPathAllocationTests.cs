@@ -1,3 +1,4 @@
+using FastIova.Tests.Correctness.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -19,7 +20,7 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
     {
         using var domain = NewDomain();
         var held = new ulong[Burst];
-        AssertAllocatesNothing("thread cache", () => Churn(domain, cache: null, held));
+        AllocationAssert.AllocatesNothing(output, "thread cache", () => Churn(domain, cache: null, held));
     }
 
     [Fact]
@@ -28,7 +29,7 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
         using var domain = NewDomain();
         using var cache = domain.CreateCache();
         var held = new ulong[Burst];
-        AssertAllocatesNothing("owned cache", () => Churn(domain, cache, held));
+        AllocationAssert.AllocatesNothing(output, "owned cache", () => Churn(domain, cache, held));
     }
 
     /// <summary>
@@ -66,7 +67,7 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
     {
         using var domain = NewDomain();
         var held = new ulong[Burst];
-        AssertAllocatesNothing("simulated CPUs", () =>
+        AllocationAssert.AllocatesNothing(output, "simulated CPUs", () =>
         {
             for (int i = 0; i < Pairs; i++)
             {
@@ -92,7 +93,7 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
     {
         using var domain = NewDomain();
         var held = new IovaRange[Burst];
-        AssertAllocatesNothing("tree", () =>
+        AllocationAssert.AllocatesNothing(output, "tree", () =>
         {
             for (int i = 0; i < Pairs; i++)
             {
@@ -114,25 +115,4 @@ public sealed class FastPathAllocationTests(ITestOutputHelper output)
 
     private static IovaDomain NewDomain() =>
         new(4096, 1, new IovaDomainOptions { CpuCount = 4, MagazineSize = 16, DepotTrimInterval = Timeout.InfiniteTimeSpan });
-
-    private void AssertAllocatesNothing(string what, Action work)
-    {
-        work(); // warm-up: caches, magazines, tree storage, JIT
-        work();
-
-        // A real allocation on the path repeats on every attempt; a one-off (a tier-up, a runtime stub) does not.
-        var measured = new List<long>();
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            work();
-            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            measured.Add(bytes);
-            if (bytes == 0)
-                return;
-        }
-
-        output.WriteLine($"{what}: {string.Join(", ", measured)} bytes");
-        Assert.Fail($"{what}: the steady state allocated {string.Join(", ", measured)} bytes in three attempts");
-    }
 }

@@ -75,19 +75,6 @@ public sealed class DmaDifferentialTests(ITestOutputHelper output)
             $"coverage: flips {Flips}, map failures {MapFailures}, full-ring flushes {FullRingFlushes}, timer flushes {TimerFlushes}, padded scatter lists {PaddedScatterLists}, refused maps {RefusedMaps}";
     }
 
-    /// <summary>Refuses the next page-table map when told to, as <c>map_nomem</c> does.</summary>
-    private sealed class RefusingIommu : IIommuModel
-    {
-        public bool RefuseNext { get; set; }
-
-        public bool TryMap(DmaDevice device, ulong iova, ulong physical, ulong size)
-        {
-            bool refuse = RefuseNext;
-            RefuseNext = false;
-            return !refuse;
-        }
-    }
-
     private sealed class TrafficStream : IDisposable
     {
         private static readonly ulong[] Granules = [512, 1024, 2048, 4096];

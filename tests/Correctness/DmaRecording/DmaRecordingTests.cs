@@ -1,3 +1,4 @@
+using FastIova.Tests.Correctness.Dma;
 using FastIova.Dma;
 using FastIova.Tests.Correctness.Cli;
 using FastIova.Trace;
@@ -343,17 +344,4 @@ public sealed class DmaRecordingTests : IDisposable
 
     private static int CountLines(string trace, string prefix) =>
         trace.Split('\n').Count(line => line.StartsWith(prefix, StringComparison.Ordinal));
-
-    /// <summary>An IOMMU whose page tables refuse the next map when asked to.</summary>
-    private sealed class RefusingIommu : IIommuModel
-    {
-        public bool RefuseNext { get; set; }
-
-        public bool TryMap(DmaDevice device, ulong iova, ulong physical, ulong size)
-        {
-            bool refuse = RefuseNext;
-            RefuseNext = false;
-            return !refuse;
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using FastIova.Tests.Correctness.Support;
 using FastIova.Dma;
 using Xunit;
 using Xunit.Abstractions;
@@ -32,7 +33,7 @@ public sealed class DmaAllocationTests(ITestOutputHelper output)
         var addresses = new ulong[segments.Length];
         var held = new ulong[Burst];
 
-        AssertAllocatesNothing($"{mode}, {(throughWorker ? "worker" : "thread API")}", () =>
+        AllocationAssert.AllocatesNothing(output, $"{mode}, {(throughWorker ? "worker" : "thread API")}", () =>
         {
             for (int i = 0; i < Rounds; i++)
             {
@@ -65,26 +66,5 @@ public sealed class DmaAllocationTests(ITestOutputHelper output)
                     mapper.Unmap(held[i], 4096);
             }
         });
-    }
-
-    private void AssertAllocatesNothing(string what, Action work)
-    {
-        work(); // warm-up: caches, magazines, queues, tree storage, JIT
-        work();
-
-        // A real allocation on the path repeats on every attempt; a one-off (a tier-up, a runtime stub) does not.
-        var measured = new List<long>();
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            work();
-            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            measured.Add(bytes);
-            if (bytes == 0)
-                return;
-        }
-
-        output.WriteLine($"{what}: {string.Join(", ", measured)} bytes");
-        Assert.Fail($"{what}: the steady state allocated {string.Join(", ", measured)} bytes in three attempts");
     }
 }
