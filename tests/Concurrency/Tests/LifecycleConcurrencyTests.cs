@@ -20,7 +20,7 @@ public sealed class LifecycleConcurrencyTests
     [Theory]
     [AllStrategies]
     public void ReclaimDeadThreadCachesRacingFlush_ReturnsEveryRangeOnce(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(ReclamationScenarios.ReclaimRacingFlush, strategy, ExplorationBudget.Short);
+        SystematicExplorer.Explore(ReclamationScenarios.ReclaimRacingFlush, strategy, ExplorationBudget.Deep);
 
     [Theory]
     [AllStrategies]
