@@ -22,8 +22,11 @@ internal sealed class MagazineStack
 
     public MagazineStack(MagazinePool pool) => _pool = pool;
 
-    /// <summary>Magazines on the stack. Updated after the CAS, so under concurrency it may lag by the operations in flight.</summary>
-    public int Count => Volatile.Read(ref _count);
+    /// <summary>
+    /// Magazines on the stack. Updated after the CAS, so under concurrency it may lag by the operations in flight; a pop
+    /// that takes a magazine whose push has not counted it yet would make it -1 for a moment, so it is read as 0.
+    /// </summary>
+    public int Count => Math.Max(0, Volatile.Read(ref _count));
 
     public void Push(Magazine magazine)
     {

@@ -22,6 +22,7 @@ internal sealed class RangeCaches
     private int _sweepAt = Math.Max(8, 2 * Environment.ProcessorCount);
     private bool _sealed;
 
+    // Hits and misses of caches that have left the registry; under the registry lock (see RetireCounts).
     private readonly long[] _retiredHits;
     private readonly long[] _retiredMisses;
     private long _flushes;
@@ -133,6 +134,7 @@ internal sealed class RangeCaches
             {
                 if (!_threadCaches.Remove(cache))
                     return;
+                RetireCounts(cache);
             }
 
             Retire(cache);
@@ -169,18 +171,26 @@ internal sealed class RangeCaches
         return cache;
     }
 
-    /// <summary>Empties a cache whose owner is gone or done with it into the tree, keeps its counts and retires it. Under the flush gate.</summary>
+    /// <summary>Empties a cache whose owner is gone or done with it into the tree and retires it. Under the flush gate.</summary>
     private void Retire(ThreadCache cache)
     {
         cache.RequestFlush();
         cache.CompleteFlush(_domain, keepClosed: true); // the owner is gone or is the caller: nothing to wait for
+        cache.Retire();
+    }
+
+    /// <summary>
+    /// Moves the counts of a cache leaving the registry to the retired totals, under the registry lock, in the same step
+    /// as its removal: a statistics snapshot (which reads both under that lock) then counts it exactly once, and hits
+    /// and misses never go back. Its owner is gone or is the caller, so its counts are final.
+    /// </summary>
+    private void RetireCounts(ThreadCache cache)
+    {
         for (int k = 0; k < ClassCount; k++)
         {
-            Interlocked.Add(ref _retiredHits[k], cache.Hits(k));
-            Interlocked.Add(ref _retiredMisses[k], cache.Misses(k));
+            _retiredHits[k] += cache.Hits(k);
+            _retiredMisses[k] += cache.Misses(k);
         }
-
-        cache.Retire();
     }
 
     /// <summary>
@@ -199,6 +209,7 @@ internal sealed class RangeCaches
                 {
                     if (_threadCaches[i].IsAbandoned)
                     {
+                        RetireCounts(_threadCaches[i]);
                         (dead ??= []).Add(_threadCaches[i]);
                         _threadCaches.RemoveAt(i);
                     }
@@ -340,12 +351,20 @@ internal sealed class RangeCaches
     public SizeClassStatistics[] SizeClassStatistics()
     {
         var result = new SizeClassStatistics[ClassCount];
+        var retiredHits = new long[ClassCount];
+        var retiredMisses = new long[ClassCount];
         ThreadCache[] threads;
         lock (_registryLock)
+        {
+            // The retired totals and the registry change together (RetireCounts): read them together.
             threads = [.. _threadCaches];
+            _retiredHits.CopyTo(retiredHits);
+            _retiredMisses.CopyTo(retiredMisses);
+        }
+
         for (int k = 0; k < ClassCount; k++)
         {
-            long hits = Interlocked.Read(ref _retiredHits[k]), misses = Interlocked.Read(ref _retiredMisses[k]);
+            long hits = retiredHits[k], misses = retiredMisses[k];
             foreach (var cpu in _cpus)
             {
                 hits += cpu.Hits(k);

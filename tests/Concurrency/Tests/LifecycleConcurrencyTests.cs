@@ -10,7 +10,7 @@ public sealed class LifecycleConcurrencyTests
     [Theory]
     [AllStrategies]
     public void TrimDepotRacingFastPath_LosesNothing(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(TrimScenarios.TrimRacingFastPath, strategy, ExplorationBudget.Short);
+        SystematicExplorer.Explore(TrimScenarios.TrimRacingFastPath, strategy, ExplorationBudget.Deep);
 
     [Theory]
     [AllStrategies]
@@ -20,7 +20,7 @@ public sealed class LifecycleConcurrencyTests
     [Theory]
     [AllStrategies]
     public void ReclaimDeadThreadCachesRacingFlush_ReturnsEveryRangeOnce(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(ReclamationScenarios.ReclaimRacingFlush, strategy, ExplorationBudget.Short);
+        SystematicExplorer.Explore(ReclamationScenarios.ReclaimRacingFlush, strategy, ExplorationBudget.Deep);
 
     [Theory]
     [AllStrategies]
