@@ -10,7 +10,7 @@ public sealed class LifecycleConcurrencyTests
     [Theory]
     [AllStrategies]
     public void TrimDepotRacingFastPath_LosesNothing(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(TrimScenarios.TrimRacingFastPath, strategy, ExplorationBudget.Deep);
+        SystematicExplorer.Explore(TrimScenarios.TrimRacingFastPath, strategy, ExplorationBudget.Short);
 
     [Theory]
     [AllStrategies]
