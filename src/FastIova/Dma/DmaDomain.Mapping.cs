@@ -41,9 +41,8 @@ public sealed partial class DmaDomain
     internal bool TryMapFromCache(IovaCache cache, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         dmaAddress = 0;
-        ulong offset = physical & _granuleMask;
-        if (!_quiet || device?.Domain != this || !ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes)
-            || size - 1 > ulong.MaxValue - physical || Volatile.Read(ref _mapping) == 0 || Volatile.Read(ref _disposed) != 0)
+        if (!_quiet || device?.Domain != this || !TryMeasureBuffer(physical, size, out ulong offset, out ulong bytes)
+            || Volatile.Read(ref _mapping) == 0 || Volatile.Read(ref _disposed) != 0)
             return false;
         ulong limit = Math.Min(device.DmaMask, _apertureEnd);
         if (limit > uint.MaxValue && device.Uses32BitWorkaround)
@@ -61,9 +60,8 @@ public sealed partial class DmaDomain
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryUnmapHot(DmaMapper via, IovaCache cache, ulong dmaAddress, ulong size)
     {
-        ulong offset = dmaAddress & _granuleMask;
-        if (!_quiet || dmaAddress - _firstAddress > _apertureEnd - _firstAddress || Volatile.Read(ref _disposed) != 0
-            || !ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > _apertureEnd - dmaAddress)
+        if (!_quiet || !IsInAperture(dmaAddress) || Volatile.Read(ref _disposed) != 0
+            || !TryMeasureUnmap(dmaAddress, size, out ulong offset, out ulong bytes))
             return false;
         ulong pfn = (dmaAddress - offset) >> _shift, pages = bytes >> _shift;
         if (_queues is null)
@@ -75,9 +73,7 @@ public sealed partial class DmaDomain
     private bool TryMapCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);
-        ulong offset = physical & _granuleMask;
-        // TryRoundUp refuses size 0 too.
-        if (!ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > ulong.MaxValue - physical)
+        if (!TryMeasureBuffer(physical, size, out ulong offset, out ulong bytes))
             ThrowBufferSize(size, physical);
         ThrowIfDisposed();
 
@@ -138,11 +134,9 @@ public sealed partial class DmaDomain
 
     private void UnmapCore(DmaMapper via, ulong dmaAddress, ulong size)
     {
-        // _firstAddress is the aperture's start, or the first granule the IOVA domain may hand out if that is higher.
-        if (dmaAddress - _firstAddress > _apertureEnd - _firstAddress)
+        if (!IsInAperture(dmaAddress))
             ThrowOutsideAperture(dmaAddress);
-        ulong offset = dmaAddress & _granuleMask;
-        if (!ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out ulong bytes) || size - 1 > _apertureEnd - dmaAddress)
+        if (!TryMeasureUnmap(dmaAddress, size, out ulong offset, out ulong bytes))
             ThrowUnmapSize(size);
         ThrowIfDisposed();
 
@@ -222,6 +216,29 @@ public sealed partial class DmaDomain
         }
 
         return true;
+    }
+
+    /// <summary>A buffer's offset in its granule and the whole granules it touches; false for a size of 0 or a buffer past 2^64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryMeasureBuffer(ulong physical, ulong size, out ulong offset, out ulong bytes)
+    {
+        offset = physical & _granuleMask;
+        return ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out bytes) && size - 1 <= ulong.MaxValue - physical;
+    }
+
+    /// <summary>
+    /// Whether an unmap's address lies in the aperture at or above its first usable granule (<c>_firstAddress</c>: the
+    /// aperture's start, or the IOVA domain's first pfn if that is higher).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsInAperture(ulong dmaAddress) => dmaAddress - _firstAddress <= _apertureEnd - _firstAddress;
+
+    /// <summary>An unmap's offset in its granule and the whole granules it covers; false for a size of 0 or one past the aperture.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryMeasureUnmap(ulong dmaAddress, ulong size, out ulong offset, out ulong bytes)
+    {
+        offset = dmaAddress & _granuleMask;
+        return ScatterListLayout.TryRoundUp(size, offset, _granuleMask + 1, out bytes) && size - 1 <= _apertureEnd - dmaAddress;
     }
 
     private void RequireOwnDevice(DmaDevice device)
