@@ -10,6 +10,12 @@ public sealed class DmaDevice
     private ulong _coherentMask;
     private int _workaround;
 
+    // The worker's hot map (DmaWorker.TryMap): the domain, once a map may take it for this device, and the pfn limit of
+    // the first allocation the rules would try. Only limits that pass IovaDomain.IsHotLimit are ever written, so a
+    // reader who saw the domain and then reads a limit written since (a flip, a new declaration) still has a safe one.
+    private DmaDomain? _hotDomain;
+    private ulong _hotLimitPfn;
+
     internal DmaDevice(DmaDomain domain, int id) => (Domain, Id) = (domain, id);
 
     /// <summary>The domain the device is attached to.</summary>
@@ -38,6 +44,23 @@ public sealed class DmaDevice
         Volatile.Write(ref _dmaMask, dmaMask);
         Volatile.Write(ref _coherentMask, coherentMask);
         Volatile.Write(ref _workaround, workaround ? 1 : 0);
+    }
+
+    /// <summary>The domain, while a worker's map for this device may take the hot path; otherwise null.</summary>
+    internal DmaDomain? HotDomain => Volatile.Read(ref _hotDomain);
+
+    /// <summary>The highest pfn of the first allocation a map tries (below 4 GiB while the workaround holds). Read after <see cref="HotDomain"/>.</summary>
+    internal ulong HotLimitPfn => _hotLimitPfn;
+
+    /// <summary>
+    /// Opens the hot map with <paramref name="limitPfn"/> (which passes <see cref="IovaDomain.IsHotLimit"/>), or closes
+    /// it (<paramref name="domain"/> null). Under the domain's device lock.
+    /// </summary>
+    internal void SetHotPath(DmaDomain? domain, ulong limitPfn)
+    {
+        if (domain is not null)
+            Volatile.Write(ref _hotLimitPfn, limitPfn);
+        Volatile.Write(ref _hotDomain, domain);
     }
 
     /// <summary>Clears the workaround flag; true for the one caller that cleared it (two maps may fail at once).</summary>

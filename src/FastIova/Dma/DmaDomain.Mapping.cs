@@ -31,45 +31,6 @@ public sealed partial class DmaDomain
             RecordUnmap(via, dmaAddress, size);
     }
 
-    /// <summary>
-    /// The common map in a few steps, for a worker's own cache: nothing to tell (no recorder, ledger or IOMMU model) and
-    /// a hit in the cache's loaded magazine under the first limit the rules would try (the 32-bit one for a device that
-    /// still takes the workaround, whose first step looks in the same cache). Anything else returns false with nothing
-    /// changed, and the full path starts over, throwing where the arguments are bad.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryMapFromCache(IovaCache cache, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
-    {
-        dmaAddress = 0;
-        if (!_quiet || device?.Domain != this || !TryMeasureBuffer(physical, size, out ulong offset, out ulong bytes)
-            || Volatile.Read(ref _mapping) == 0 || Volatile.Read(ref _disposed) != 0)
-            return false;
-        ulong limit = Math.Min(device.DmaMask, _apertureEnd);
-        if (limit > uint.MaxValue && device.Uses32BitWorkaround)
-            limit = uint.MaxValue;
-        if (!cache.TryTakeHot(bytes >> _shift, limit >> _shift, out ulong pfn))
-            return false;
-        dmaAddress = (pfn << _shift) + offset;
-        return true;
-    }
-
-    /// <summary>
-    /// The common unmap of a worker: nothing to tell, valid arguments, and then strict mode's free into the worker's
-    /// loaded magazine, or lazy mode's queueing. False with nothing changed otherwise (the full path then runs).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryUnmapHot(DmaMapper via, IovaCache cache, ulong dmaAddress, ulong size)
-    {
-        if (!_quiet || !IsInAperture(dmaAddress) || Volatile.Read(ref _disposed) != 0
-            || !TryMeasureUnmap(dmaAddress, size, out ulong offset, out ulong bytes))
-            return false;
-        ulong pfn = (dmaAddress - offset) >> _shift, pages = bytes >> _shift;
-        if (_queues is null)
-            return cache.TryPutHot(pfn, pages);
-        _queues.Enqueue(via.Queue!, via, pfn, pages);
-        return true;
-    }
-
     private bool TryMapCore(DmaMapper via, DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         RequireOwnDevice(device);
@@ -164,11 +125,11 @@ public sealed partial class DmaDomain
     {
         // Read first: after the first map the flag's line stays shared between the threads that map.
         if (Volatile.Read(ref _mapping) == 0)
-            Volatile.Write(ref _mapping, 1);
+            StartMapping();
         ulong pages = bytes >> _shift;
         ulong dmaLimit = Math.Min(mask, _apertureEnd);
         ulong pfn;
-        if (dmaLimit > uint.MaxValue && device.Uses32BitWorkaround)
+        if (TriesBelow4GiB(device, dmaLimit))
         {
             if (via.TryAllocateFast(pages, uint.MaxValue >> _shift, flushCachesOnFailure: false, out pfn))
             {
@@ -177,12 +138,57 @@ public sealed partial class DmaDomain
             }
 
             if (device.ClearWorkaround())
+            {
                 Interlocked.Increment(ref _workaroundFlips);
+                RefreshHotPath(device);
+            }
         }
 
         bool allocated = via.TryAllocateFast(pages, dmaLimit >> _shift, flushCachesOnFailure: true, out pfn);
         iova = pfn << _shift;
         return allocated;
+    }
+
+    // The workaround's test: a limit above 4 GiB, and the device's flag still set.
+    private static bool TriesBelow4GiB(DmaDevice device, ulong dmaLimit) => dmaLimit > uint.MaxValue && device.Uses32BitWorkaround;
+
+    /// <summary>The first map: reserving is over, and the workers' hot map opens for every attached device.</summary>
+    private void StartMapping()
+    {
+        lock (_devices)
+        {
+            Volatile.Write(ref _mapping, 1);
+            RefreshHotPaths();
+        }
+    }
+
+    /// <summary>Opens or closes every attached device's hot map (<see cref="RefreshHotPath"/>): at the first map, and at Dispose.</summary>
+    private void RefreshHotPaths()
+    {
+        lock (_devices)
+        {
+            foreach (DmaDevice? device in _devices)
+            {
+                if (device is not null)
+                    RefreshHotPath(device);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens <see cref="DmaWorker.TryMap"/>'s hot path for <paramref name="device"/> with the limit its maps try first
+    /// (<see cref="TryAllocateIova"/>'s), or closes it: before the first map, in a domain that records or keeps a
+    /// ledger, once disposed, or where the cache could not serve every cached size below that limit.
+    /// </summary>
+    private void RefreshHotPath(DmaDevice device)
+    {
+        lock (_devices)
+        {
+            ulong dmaLimit = Math.Min(device.DmaMask, _apertureEnd);
+            ulong limitPfn = (TriesBelow4GiB(device, dmaLimit) ? uint.MaxValue : dmaLimit) >> _shift;
+            bool open = _hotPathsOpen && Volatile.Read(ref _mapping) != 0 && Volatile.Read(ref _disposed) == 0 && Iova.IsHotLimit(limitPfn);
+            device.SetHotPath(open ? this : null, limitPfn);
+        }
     }
 
     // iommu_map failing after the IOVA was allocated: the IOVA goes back at once, never through a flush queue.
@@ -217,6 +223,14 @@ public sealed partial class DmaDomain
 
         return true;
     }
+
+    /// <summary>
+    /// What <see cref="DmaWorker.Unmap"/>'s hot path reads, copied into each worker: the geometry, and the pages of the
+    /// largest unmap it takes (0 closes it: the domain records or keeps a ledger, or the cache cannot take every pfn of
+    /// the aperture).
+    /// </summary>
+    internal (ulong GranuleMask, int Shift, ulong FirstAddress, ulong ApertureEnd, ulong HotPages) HotGeometry =>
+        (_granuleMask, _shift, _firstAddress, _apertureEnd, _hotPathsOpen && Iova.IsHotLimit(_apertureEnd >> _shift) ? Iova.HotSizeBound : 0);
 
     /// <summary>A buffer's offset in its granule and the whole granules it touches; false for a size of 0 or a buffer past 2^64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -29,9 +29,9 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     private readonly ulong _apertureEnd;
     private readonly ulong _firstAddress;
 
-    // No recorder, checked-mode ledger or IOMMU model: a map or unmap has nobody to tell, so a worker's may take its
-    // hot path (TryMapFromCache, TryUnmapHot).
-    private readonly bool _quiet;
+    // No recorder and no checked-mode ledger: a worker's map and unmap may take their hot paths (DmaWorker.TryMap,
+    // DmaWorker.Unmap), which tell an IOMMU model themselves.
+    private readonly bool _hotPathsOpen;
     private readonly DmaDevice?[] _devices = new DmaDevice?[MaxDeviceId + 1];
     private readonly DmaCpu[] _cpus;
     private readonly FlushQueues? _queues;
@@ -87,7 +87,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         }
 
         _firstAddress = Math.Max(_options.ApertureStart, Iova.StartPfn << _shift);
-        _quiet = _recorder is null && _ledger is null && _iommu is null;
+        _hotPathsOpen = _recorder is null && _ledger is null;
         _cpus = new DmaCpu[_options.CpuCount];
         for (int i = 0; i < _cpus.Length; i++)
             _cpus[i] = new DmaCpu(this, Iova.Cpu(i), _queues?.ForCpu(i));
@@ -222,6 +222,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         DmaMetrics.Unregister(this);
+        RefreshHotPaths();
         if (_queues is not null)
             CloseQueuesUnrecorded();
         DisposeThreadState();
@@ -235,6 +236,12 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
 
     /// <summary>IOTLB flush-alls of the flush queues, read without recording (the meter's view).</summary>
     internal long FlushCount => _queues?.Flushes ?? 0;
+
+    /// <summary>The IOMMU model told of each map, unmap and flush, or null.</summary>
+    internal IIommuModel? Iommu => _iommu;
+
+    /// <summary>Whether <see cref="Dispose"/> has begun.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     internal IovaExhaustedException Exhausted(ulong size) => new(size, ApertureEnd >> _shift);
 
@@ -251,6 +258,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
         {
             DmaDevice device = _devices[id] ??= new DmaDevice(this, id);
             device.Declare(dmaMask, coherentMask, pci32BitWorkaround);
+            RefreshHotPath(device);
             return device;
         }
     }

@@ -13,14 +13,10 @@ namespace FastIova.Dma;
 /// </remarks>
 public abstract class DmaMapper : IIovaSink
 {
-    // A worker's own cache, which the common map and unmap reach without the rules' calls; null for other mappers.
-    private readonly IovaCache? _hotCache;
-
-    private protected DmaMapper(DmaDomain domain, FlushQueue? queue, IovaCache? hotCache = null)
+    private protected DmaMapper(DmaDomain domain, FlushQueue? queue)
     {
         Domain = domain;
         Queue = queue;
-        _hotCache = hotCache;
     }
 
     /// <summary>The domain this mapper works in.</summary>
@@ -38,9 +34,8 @@ public abstract class DmaMapper : IIovaSink
     /// <param name="size">Bytes, at least 1; the mapping covers the granules they touch.</param>
     /// <param name="dmaAddress">The address the device uses for <paramref name="physical"/>: the IOVA plus the offset within the granule.</param>
     /// <returns>False if no IOVA fits below the device's mask (or the IOMMU model refused the page-table map).</returns>
-    public bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
-        (_hotCache is { } cache && Domain.TryMapFromCache(cache, device, physical, size, out dmaAddress))
-        || Domain.TryMap(this, device, physical, size, out dmaAddress);
+    public virtual bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
+        Domain.TryMap(this, device, physical, size, out dmaAddress);
 
     /// <summary>As <see cref="TryMap"/>, throwing when it fails.</summary>
     /// <exception cref="IovaExhaustedException">No IOVA fits, or the IOMMU model refused the map.</exception>
@@ -96,11 +91,7 @@ public abstract class DmaMapper : IIovaSink
     /// </summary>
     /// <param name="dmaAddress">The DMA address a map returned.</param>
     /// <param name="size">The size it was mapped with.</param>
-    public void Unmap(ulong dmaAddress, ulong size)
-    {
-        if (_hotCache is null || !Domain.TryUnmapHot(this, _hotCache, dmaAddress, size))
-            Domain.Unmap(this, dmaAddress, size);
-    }
+    public virtual void Unmap(ulong dmaAddress, ulong size) => Domain.Unmap(this, dmaAddress, size);
 
     /// <summary>Unmaps a mapped scatter list (<c>iommu_dma_unmap_sg</c>): from the first segment's address to the end of the last.</summary>
     /// <param name="dmaAddresses">The addresses <see cref="TryMapScatterList"/> returned.</param>
@@ -124,10 +115,8 @@ public abstract class DmaMapper : IIovaSink
     /// <summary><c>free_iova_fast</c> on this mapper's caches.</summary>
     internal abstract void FreeFast(ulong pfn, ulong pages);
 
-    // A worker's reaps (only ever on its own unmaps) take its cache's hot path first.
-    void IIovaSink.FreeIova(ulong pfn, ulong pages)
-    {
-        if (_hotCache is null || !_hotCache.TryPutHot(pfn, pages))
-            FreeFast(pfn, pages);
-    }
+    /// <summary>An unmap of this mapper reaps its queue (<see cref="FlushQueue.Reap(long, IIovaSink)"/>) into its caches.</summary>
+    internal virtual int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this);
+
+    void IIovaSink.FreeIova(ulong pfn, ulong pages) => FreeFast(pfn, pages);
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using FastIova.Caches;
+
 namespace FastIova.Dma;
 
 /// <summary>
@@ -26,16 +29,34 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     private readonly IovaCache _cache;
     private readonly ulong _startPfn;
 
+    // The hot paths' copies of the domain's geometry (see DmaDomain.HotGeometry) and model, and the queue they append
+    // to without a lock: the worker's own (null in strict mode, and in single-queue mode, whose shared queue takes its
+    // lock).
+    private readonly ulong _granuleMask;
+    private readonly int _shift;
+    private readonly ulong _firstAddress;
+    private readonly ulong _apertureEnd;
+    private readonly ulong _apertureSpan;
+    private readonly ulong _hotPages;
+    private readonly FlushQueues? _queues;
+    private readonly FlushQueue? _ownedQueue;
+    private readonly IIommuModel? _iommu;
+
     // The queue holds its owner weakly: this object, which only the worker references, so that an undisposed worker
     // can be collected and its queue found abandoned.
     private readonly object _queueOwner;
     private int _disposed;
 
-    private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueue? queue, object queueOwner)
-        : base(domain, queue, cache)
+    private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueues? queues, FlushQueue? queue, object queueOwner)
+        : base(domain, queue)
     {
         _cache = cache;
         _startPfn = domain.Iova.StartPfn;
+        (_granuleMask, _shift, _firstAddress, _apertureEnd, _hotPages) = domain.HotGeometry;
+        _apertureSpan = _apertureEnd - _firstAddress;
+        _queues = queues;
+        _ownedQueue = queue is { IsOwned: true } ? queue : null;
+        _iommu = domain.Iommu;
         _queueOwner = queueOwner;
     }
 
@@ -43,7 +64,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     internal static DmaWorker Create(DmaDomain domain, FlushQueues? queues)
     {
         var owner = new object();
-        return new DmaWorker(domain, domain.Iova.CreateCache(), queues?.CreateOwned(owner), owner);
+        return new DmaWorker(domain, domain.Iova.CreateCache(), queues, queues?.CreateOwned(owner), owner);
     }
 
     /// <summary>The range cache the worker maps through (its IOVA-level view).</summary>
@@ -63,10 +84,115 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         GC.KeepAlive(_queueOwner);
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// The common map takes a few steps: a device whose hot map is open (<see cref="DmaDevice.HotDomain"/>: this
+    /// domain, mapping, not recording or checked), a buffer within 2^64 that touches a cached number of granules, and
+    /// a hit in the loaded magazine below the limit the rules try first. That is the answer the rules give (their first
+    /// step is the same hit); an IOMMU model is then told of the map as they tell it. Anything else goes to the rules
+    /// with nothing changed, and they throw where the arguments are bad.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    {
+        // `size - 1 <= ~physical`: at least 1 byte, ending within 2^64; then the granule count cannot wrap either.
+        if (device?.HotDomain == Domain && size - 1 <= ~physical)
+        {
+            ulong offset = physical & _granuleMask;
+            ulong pages = ((offset + (size - 1)) >> _shift) + 1;
+            if (pages - 1 < _hotPages)
+            {
+                int sizeClass = SizeClass.Of(pages);
+                if (_cache.TryTakeLoaded(sizeClass, device.HotLimitPfn + 1 - (1UL << sizeClass), out ulong pfn))
+                {
+                    dmaAddress = (pfn << _shift) + offset;
+                    return _iommu is null || TellMap(device, pfn, physical - offset, pages, ref dmaAddress);
+                }
+            }
+        }
+
+        return base.TryMap(device!, physical, size, out dmaAddress);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded)
+    /// and a cached number of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to
+    /// the worker's own queue when nothing in it may be freed yet. With an IOMMU model it goes on through the rules'
+    /// later steps itself, the model told first. Anything else goes to the rules.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Unmap(ulong dmaAddress, ulong size)
+    {
+        if (dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress)
+        {
+            ulong pages = (((dmaAddress & _granuleMask) + (size - 1)) >> _shift) + 1;
+            if (pages - 1 < _hotPages && (_iommu is null ? TryUnmapUntold(dmaAddress >> _shift, pages) : TryUnmapTold(dmaAddress >> _shift, pages)))
+                return;
+        }
+
+        base.Unmap(dmaAddress, size);
+    }
+
+    // The rules' page-table map after the allocation (TryMapPages): a refusal frees the range at once.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TellMap(DmaDevice device, ulong pfn, ulong physical, ulong pages, ref ulong dmaAddress)
+    {
+        if (_iommu!.TryMap(device, pfn << _shift, physical, pages << _shift))
+            return true;
+        FreeFast(pfn, pages);
+        dmaAddress = 0;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryUnmapUntold(ulong pfn, ulong pages)
+    {
+        if (_ownedQueue is { } queue)
+        {
+            FlushQueues queues = _queues!;
+            if (!queue.TryAppendAsOwner(pfn, pages, queues.Finished, queues.Started))
+                return false;
+            queues.ArmTimerIfIdle(this);
+            return true;
+        }
+
+        return _queues is null && _cache.TryPutLoaded(SizeClass.Of(pages), pfn);
+    }
+
+    // UnmapCore's steps after its checks, the model told first; false (nothing done) once the domain is disposed.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryUnmapTold(ulong pfn, ulong pages)
+    {
+        if (Domain.IsDisposed)
+            return false;
+        ulong iova = pfn << _shift, bytes = pages << _shift;
+        _iommu!.Unmap(iova, bytes);
+        if (_queues is null)
+        {
+            _iommu.SyncIotlb(iova, bytes);
+            FreeFast(pfn, pages);
+        }
+        else if (_ownedQueue is not { } queue || !queue.TryAppendAsOwner(pfn, pages, _queues.Finished, _queues.Started))
+        {
+            _queues.Enqueue(Queue!, this, pfn, pages);
+        }
+        else
+        {
+            _queues.ArmTimerIfIdle(this);
+        }
+
+        return true;
+    }
+
     internal override bool TryAllocateFast(ulong pages, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) =>
         limitPfn >= _startPfn
             ? _cache.TryAllocateFast(pages, limitPfn, flushCachesOnFailure, out pfn)
             : Domain.Iova.AllocateFast(null, pages, limitPfn, flushCachesOnFailure, out pfn, limitMayBeBelowStart: true);
 
     internal override void FreeFast(ulong pfn, ulong pages) => _cache.FreeFast(pfn, pages);
+
+    // The worker's own reaps (a full queue, or entries another flush has covered) put the cached sizes straight into
+    // its loaded magazines.
+    internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _cache, _hotPages);
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using FastIova.Caches;
+
 namespace FastIova.Dma;
 
 /// <summary>
@@ -116,6 +119,31 @@ internal sealed class FlushQueue
         Volatile.Write(ref _tail, (tail + 1) & _mask);
     }
 
+    /// <summary>
+    /// The owner's whole <c>queue_iova</c> when it needs no reap: under the handshake, if no reaper holds the queue, it
+    /// is open, not full, and its head may not be freed yet (<paramref name="finished"/>), appends the entry stamped
+    /// <paramref name="stamp"/>. Otherwise false with nothing changed, and the owner takes <see cref="FlushQueues.Enqueue"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryAppendAsOwner(ulong pfn, ulong pages, long finished, long stamp)
+    {
+        bool append = false;
+        Volatile.Write(ref _busy, 1);
+        if (Volatile.Read(ref _reapRequested) == 0 && Volatile.Read(ref _closed) == 0)
+        {
+            int tail = _tail, head = _head, next = (tail + 1) & _mask;
+            if (next != head && (head == tail || _entries[head].Counter >= finished))
+            {
+                _entries[tail] = new Entry(pfn, pages, stamp);
+                Volatile.Write(ref _tail, next);
+                append = true;
+            }
+        }
+
+        Volatile.Write(ref _busy, 0);
+        return append;
+    }
+
     /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
     public bool CanReap(long finished) => _head != _tail && _entries[_head].Counter < finished;
 
@@ -132,6 +160,28 @@ internal sealed class FlushQueue
             Entry entry = _entries[_head];
             sink.FreeIova(entry.Pfn, entry.Pages);
             Volatile.Write(ref _head, (_head + 1) & _mask);
+            freed++;
+        }
+
+        return freed;
+    }
+
+    /// <summary>
+    /// <see cref="Reap(long, IIovaSink)"/> for a worker: entries of a size its cache's hot path takes (below
+    /// <paramref name="hotPages"/>) go into <paramref name="cache"/>'s loaded magazines while they have room; the rest
+    /// through <paramref name="sink"/>, the worker. Caller holds the queue and owns the cache.
+    /// </summary>
+    public int Reap(long finished, IIovaSink sink, IovaCache cache, ulong hotPages)
+    {
+        int head = _head, tail = _tail, freed = 0;
+        Entry[] entries = _entries;
+        while (head != tail && entries[head].Counter < finished)
+        {
+            (ulong pfn, ulong pages, _) = entries[head];
+            if (!(pages - 1 < hotPages && cache.TryPutLoaded(SizeClass.Of(pages), pfn)))
+                sink.FreeIova(pfn, pages);
+            head = (head + 1) & _mask;
+            Volatile.Write(ref _head, head);
             freed++;
         }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastIova.Dma;
 
 /// <summary>
@@ -166,6 +168,19 @@ internal sealed class FlushQueues
             }
         }
 
+        ArmTimerIfIdle(via);
+    }
+
+    /// <summary>The flush-start count: the stamp of an entry queued now (after its page-table unmap).</summary>
+    public long Started => Volatile.Read(ref _start);
+
+    /// <summary>The flush-finish count: entries stamped below it may be freed.</summary>
+    public long Finished => Volatile.Read(ref _finish);
+
+    /// <summary><c>queue_iova</c>'s last step, after an append: arms the timer unless it is armed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ArmTimerIfIdle(DmaMapper via)
+    {
         // The read first keeps the flag's line shared while the timer is armed, as the kernel does.
         if (Volatile.Read(ref _timerOn) == 0 && Interlocked.Exchange(ref _timerOn, 1) == 0)
             Arm(via);
@@ -255,9 +270,9 @@ internal sealed class FlushQueues
         // Entries that another queue's flush has already covered: freeing them first makes a full ring less likely.
         long finished = Volatile.Read(ref _finish);
         if (queue.CanReap(finished))
-            queue.Reap(finished, via);
+            via.Reap(queue, finished);
         if (queue.IsFull)
-            queue.Reap(FlushIotlb(), via);
+            via.Reap(queue, FlushIotlb());
         queue.Append(pfn, pages, Volatile.Read(ref _start));
     }
 
@@ -323,28 +338,14 @@ internal sealed class FlushQueues
     {
         lock (_registryLock)
         {
+            // One test per queue: a thread may exit while the sweep runs, and a second pass would then keep fewer
+            // queues than the first counted, leaving nulls in the registry.
             FlushQueue[] queues = _ownedQueues;
-            int kept = 0;
-            foreach (FlushQueue queue in queues)
-            {
-                if (!(queue.IsAbandoned && queue.Count == 0))
-                    kept++;
-            }
+            FlushQueue[] kept = Array.FindAll(queues, static queue => !(queue.IsAbandoned && queue.Count == 0));
+            if (kept.Length < queues.Length)
+                Volatile.Write(ref _ownedQueues, kept);
 
-            if (kept < queues.Length)
-            {
-                var remaining = new FlushQueue[kept];
-                int next = 0;
-                foreach (FlushQueue queue in queues)
-                {
-                    if (!(queue.IsAbandoned && queue.Count == 0))
-                        remaining[next++] = queue;
-                }
-
-                Volatile.Write(ref _ownedQueues, remaining);
-            }
-
-            _sweepAt = Math.Max(MinimumSweep, 2 * kept);
+            _sweepAt = Math.Max(MinimumSweep, 2 * kept.Length);
         }
     }
 

@@ -67,19 +67,20 @@ public sealed class IovaCache : IDisposable
     }
 
     /// <summary>
-    /// Only the hot path of <see cref="TryAllocateFast"/>: a hit on the loaded magazine, or false with nothing changed.
-    /// The DMA layer tries it before its own rules, which would take the same hit first.
+    /// Only the hot path of <see cref="TryAllocateFast"/>, for a caller that has already checked what
+    /// <see cref="IovaDomain.IsHotAllocation"/> checks (a size of <paramref name="sizeClass"/> below
+    /// <see cref="IovaDomain.HotSizeBound"/>, and <paramref name="maxStart"/> from a limit passing
+    /// <see cref="IovaDomain.IsHotLimit"/>): a hit on the loaded magazine, or false with nothing changed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryTakeHot(ulong size, ulong limitPfn, out ulong pfn)
-    {
-        pfn = 0;
-        return _domain.IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart) && _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn);
-    }
+    internal bool TryTakeLoaded(int sizeClass, ulong maxStart, out ulong pfn) => _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn);
 
-    /// <summary>Only the hot path of <see cref="FreeFast"/>: an insert into the loaded magazine, or false with nothing changed.</summary>
+    /// <summary>
+    /// Only the hot path of <see cref="FreeFast"/>, for a caller that has already checked what
+    /// <see cref="IovaDomain.IsHotFree"/> checks: an insert into the loaded magazine, or false with nothing changed.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryPutHot(ulong pfn, ulong size) => _domain.IsHotFree(pfn, size) && _cache!.TryInsertLoaded(SizeClass.Of(size), pfn);
+    internal bool TryPutLoaded(int sizeClass, ulong pfn) => _cache!.TryInsertLoaded(sizeClass, pfn);
 
     /// <summary><c>free_iova_fast</c> through this cache; the same rules as <see cref="IovaDomain.FreeFast"/>.</summary>
     /// <param name="pfn">The first pfn of a range obtained from a fast-path allocation (through any cache or thread).</param>

@@ -10,7 +10,7 @@ public sealed partial class IovaDomain
     private readonly RangeCaches _caches;
     private readonly SimulatedCpu[] _cpus;
 
-    // See HotPathServes.
+    // See IsHotAllocation.
     private readonly ulong _hotSizeBound;
     private readonly ulong _hotLimitSpan;
     private long _fastFailures;
@@ -82,6 +82,19 @@ public sealed partial class IovaDomain
     /// <summary>A free the hot path may take.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool IsHotFree(ulong pfn, ulong size) => size - 1 < _hotSizeBound && pfn - StartPfn <= _hotLimitSpan;
+
+    /// <summary>
+    /// Sizes <c>1..HotSizeBound</c> are the ones the hot path serves; 0 while it is closed (recording, checked mode).
+    /// For a layer above (the DMA worker) that tests its arguments once for both layers.
+    /// </summary>
+    internal ulong HotSizeBound => _hotSizeBound;
+
+    /// <summary>
+    /// Whether every hot size may be taken below <paramref name="limitPfn"/> (and every pfn up to it freed) by
+    /// <see cref="IovaCache.TryTakeLoaded"/> and <see cref="IovaCache.TryPutLoaded"/>: the limit lies in the domain and
+    /// the largest cached size fits under it, so <c>limitPfn + 1 - 2^class</c> never wraps.
+    /// </summary>
+    internal bool IsHotLimit(ulong limitPfn) => _hotSizeBound != 0 && limitPfn - StartPfn <= _hotLimitSpan && limitPfn + 1 >= _hotSizeBound;
 
     /// <summary>The cache of simulated CPU <paramref name="index"/>, for simulators that model the kernel's per-CPU caches.</summary>
     /// <param name="index">0 to <see cref="CpuCount"/> - 1.</param>

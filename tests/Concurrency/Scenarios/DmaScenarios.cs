@@ -32,6 +32,71 @@ internal static class DmaScenarios
     /// <summary>Two threads fail the 32-bit attempt of one PCI device at once: one flip, both maps above 4 GiB.</summary>
     public static readonly Scenario WorkaroundFlipRace = new("Dma.WorkaroundFlipRace", WorkaroundFlipRaceAsync);
 
+    /// <summary>
+    /// No IOMMU model, so a worker's maps and unmaps take their untold hot paths (the magazine, the lock-free append to
+    /// its own ring) while the timer and an explicit flush reap that ring and a thread maps beside it.
+    /// </summary>
+    public static readonly Scenario WorkerHotPathRacingReapers = new("Dma.WorkerHotPathRacingReapers", WorkerHotPathRacingReapersAsync);
+
+    /// <summary>
+    /// A worker's hot unmap (told to the IOMMU model) lands while explicit flushes are in progress; the worker then
+    /// maps again, and would get the range back from the tree if a flush that began before the unmap had freed it.
+    /// </summary>
+    public static readonly Scenario WorkerUnmapDuringFlush = new("Dma.WorkerUnmapDuringFlush", WorkerUnmapDuringFlushAsync);
+
+    private static async Task WorkerUnmapDuringFlushAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        var endpoint = new Endpoint(domain, worker, ledger, "worker");
+        Mapping mapping = endpoint.Map(nic, 4096);
+        Task[] workers =
+        [
+            Task.Run(() =>
+            {
+                endpoint.Unmap(mapping);
+                endpoint.Unmap(endpoint.Map(nic, 4096));
+                endpoint.Unmap(endpoint.Map(nic, 4096));
+            }),
+            Task.Run(() =>
+            {
+                domain.FlushUnmapQueues();
+                domain.FlushUnmapQueues();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
+    private static async Task WorkerHotPathRacingReapersAsync()
+    {
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu: null);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        Task[] workers =
+        [
+            Task.Run(() =>
+            {
+                // Six unmaps into a ring of three usable slots: appends, a covered head's reap and full-ring flushes.
+                var endpoint = new Endpoint(domain, worker, ledger, "worker");
+                MapTwiceUnmapTwice(endpoint, nic);
+                MapUnmap(endpoint, nic, rounds: 3);
+            }),
+            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 2)),
+            Task.Run(() =>
+            {
+                domain.FireFlushTimer();
+                domain.FlushUnmapQueues();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
     private static async Task UnmapsRacingTimerAsync()
     {
         var iommu = new StaleIotlbModel();

@@ -36,4 +36,14 @@ public sealed class DmaConcurrencyTests
     [AllStrategies]
     public void WorkaroundFlipRace_CountsOneFlip_BothMapAbove4GiB(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(DmaScenarios.WorkaroundFlipRace, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
+    public void WorkerHotPathRacingReapers_NothingHandedOutTwiceOrStranded(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(DmaScenarios.WorkerHotPathRacingReapers, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
+    public void WorkerUnmapDuringFlush_NothingReusedEarly(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(DmaScenarios.WorkerUnmapDuringFlush, strategy, ExplorationBudget.Short);
 }

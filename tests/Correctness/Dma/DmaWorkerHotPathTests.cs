@@ -6,13 +6,24 @@ using Xunit.Abstractions;
 namespace FastIova.Tests.Correctness.Dma;
 
 /// <summary>
-/// A worker's hot map and unmap (a hit or insert in its own loaded magazine) give what the full rules give: checked
-/// against a simulated CPU running the same strict traffic, where caches and rules are the same.
+/// A worker's hot map and unmap (a hit or insert in its own loaded magazine, an append to its own flush queue) give
+/// what the full rules give: checked against a simulated CPU running the same traffic, where caches, queues and rules
+/// are the same.
 /// </summary>
 public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
 {
     private static DmaDomain Strict(ulong apertureStart = 0) =>
-        new(new DmaDomainOptions { CpuCount = 1, UnmapMode = DmaUnmapMode.Strict, ApertureStart = apertureStart, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+        new(new DmaDomainOptions { CpuCount = 2, UnmapMode = DmaUnmapMode.Strict, ApertureStart = apertureStart, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+
+    private static DmaDomain Lazy(ulong apertureStart) =>
+        new(new DmaDomainOptions
+        {
+            CpuCount = 2,
+            UnmapMode = DmaUnmapMode.Lazy,
+            ApertureStart = apertureStart,
+            SimulatedTimer = true,
+            DepotTrimInterval = Timeout.InfiniteTimeSpan,
+        }, timerPeriod: null, queueSlots: 16);
 
     [Fact]
     public void CachedRangeAboveAMask_IsNotHandedToThatDevice()
@@ -46,17 +57,64 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => worker.Unmap(0, 4096));
     }
 
+    [Fact]
+    public void DeclaringADeviceAgain_MovesItsHotLimit()
+    {
+        using DmaDomain dma = Strict();
+        using DmaWorker worker = dma.CreateWorker();
+        DmaDevice device = dma.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        ulong high = worker.Map(device, 0x1000, 4096);
+        worker.Unmap(high, 4096);
+
+        dma.AttachDevice(1, 0xffff_ffff, 0xffff_ffff, pci32BitWorkaround: false);
+        Assert.True(worker.Map(device, 0x2000, 4096) < 1UL << 32);
+        dma.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        Assert.Equal(high, worker.Map(device, 0x3000, 4096));
+    }
+
+    [Fact]
+    public void DisposedDomain_RefusesTheWorkersHotCalls()
+    {
+        foreach (DmaUnmapMode mode in Enum.GetValues<DmaUnmapMode>())
+        {
+            var dma = new DmaDomain(new DmaDomainOptions { UnmapMode = mode, SimulatedTimer = true, DepotTrimInterval = Timeout.InfiniteTimeSpan });
+            DmaWorker worker = dma.CreateWorker();
+            DmaDevice device = dma.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+            ulong address = worker.Map(device, 0x1000, 4096);
+            worker.Unmap(worker.Map(device, 0x2000, 4096), 4096);
+            dma.Dispose();
+
+            Assert.Throws<ObjectDisposedException>(() => worker.Map(device, 0x3000, 4096));
+            Assert.Throws<ObjectDisposedException>(() => worker.Unmap(address, 4096));
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void StrictTraffic_GivesTheSimulatedCpusAddresses(int seed)
+    public void StrictTraffic_GivesTheSimulatedCpusAddresses(int seed) => SameTraffic_GivesTheSimulatedCpusAddresses(seed, lazy: false);
+
+    /// <summary>
+    /// Lazy, with 16-slot queues and a timer that never fires: every reap is a full ring's or a covered head's, into the
+    /// unmapping worker's or CPU's own cache, so the two stay equal op by op.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void LazyTraffic_GivesTheSimulatedCpusAddresses(int seed) => SameTraffic_GivesTheSimulatedCpusAddresses(seed, lazy: true);
+
+    private void SameTraffic_GivesTheSimulatedCpusAddresses(int seed, bool lazy)
     {
         output.WriteLine($"seed {seed}");
         var rng = new Random(seed);
-        using DmaDomain byWorker = Strict(0xfff0_0000), byCpu = Strict(0xfff0_0000);
-        using DmaWorker worker = byWorker.CreateWorker();
-        DmaCpu cpu = byCpu.Cpu(0);
+        using DmaDomain byWorker = lazy ? Lazy(0xfff0_0000) : Strict(0xfff0_0000), byCpu = lazy ? Lazy(0xfff0_0000) : Strict(0xfff0_0000);
+
+        // Two of each: one queue's full-ring flush covers the other's entries, which that one's next unmap reaps first.
+        using DmaWorker first = byWorker.CreateWorker(), second = byWorker.CreateWorker();
+        DmaWorker[] workers = [first, second];
+        DmaCpu[] cpus = [byCpu.Cpu(0), byCpu.Cpu(1)];
         ulong[] masks = [ulong.MaxValue, 0xffff_ffff, (1UL << 40) - 1];
         for (int id = 0; id < 3; id++)
         {
@@ -71,22 +129,28 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
             if (live.Count > 0 && rng.Next(2) == 0)
             {
                 var (address, size) = live.TakeRandom(rng);
-                worker.Unmap(address, size);
-                cpu.Unmap(address, size);
+                int by = rng.Next(2);
+                workers[by].Unmap(address, size);
+                cpus[by].Unmap(address, size);
                 continue;
             }
 
             int device = rng.Next(3);
             ulong physical = (ulong)rng.Next(1 << 20) * 4096 + (ulong)rng.Next(4096);
             ulong bytes = (ulong)rng.Next(1, rng.Next(4) == 0 ? 200_000 : 20_000);
-            bool mapped = worker.TryMap(byWorker.Device(device), physical, bytes, out ulong expectedless);
-            Assert.Equal(cpu.TryMap(byCpu.Device(device), physical, bytes, out ulong expected), mapped);
+            int on = rng.Next(2);
+            bool mapped = workers[on].TryMap(byWorker.Device(device), physical, bytes, out ulong expectedless);
+            Assert.Equal(cpus[on].TryMap(byCpu.Device(device), physical, bytes, out ulong expected), mapped);
             Assert.Equal(expected, expectedless);
             if (mapped)
                 live.Add((expected, bytes));
         }
 
         Assert.Equal(byCpu.Iova.GetRanges(), byWorker.Iova.GetRanges());
+        Assert.Equal(byCpu.PendingUnmaps, byWorker.PendingUnmaps);
+        Assert.Equal(byCpu.IotlbFlushes, byWorker.IotlbFlushes);
+        if (lazy)
+            Assert.True(byCpu.IotlbFlushes > 100, "the small queues must fill and flush often");
         Assert.Equal(byCpu.WorkaroundFlips, byWorker.WorkaroundFlips);
         Assert.True(byCpu.WorkaroundFlips > 0, "the small space below 4 GiB must fill and flip the PCI devices");
     }
