@@ -67,6 +67,19 @@ internal struct MagazinePair
     }
 
     /// <summary>
+    /// Many common inserts at once: as many of <paramref name="pfns"/>, in order, as <c>loaded</c> has room for (each
+    /// what <see cref="TryPush"/> would do, the count kept out of memory between them). Returns how many.
+    /// </summary>
+    public int PushRun(ReadOnlySpan<ulong> pfns)
+    {
+        int count = _loadedCount;
+        int pushed = Math.Min(pfns.Length, _loadedPfns.Length - count);
+        pfns[..pushed].CopyTo(_loadedPfns.AsSpan(count));
+        _loadedCount = count + pushed;
+        return pushed;
+    }
+
+    /// <summary>
     /// <c>__iova_rcache_get</c>: use <c>loaded</c> if it has pfns; else swap in <c>prev</c> if it has; else replace
     /// the empty <c>loaded</c> by the depot's head magazine. Then pop the last pfn not above <paramref name="maxStart"/>.
     /// The swap or depot move stands even when nothing qualifies (a miss).

@@ -54,6 +54,9 @@ internal abstract class RangeCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected bool InsertLoadedExclusive(int sizeClass, ulong pfn) => _pairs[sizeClass].TryPush(pfn);
 
+    /// <summary>Inserts into a <c>loaded</c> magazine while it has room, in order; returns how many.</summary>
+    protected int InsertLoadedRunExclusive(int sizeClass, ReadOnlySpan<ulong> pfns) => _pairs[sizeClass].PushRun(pfns);
+
     protected void InsertExclusive(int sizeClass, ulong pfn) =>
         _pairs[sizeClass].Insert(pfn, _caches.Depot(sizeClass), _caches.Pool);
 

@@ -67,6 +67,18 @@ internal sealed class ThreadCache : RangeCache
         return done;
     }
 
+    /// <summary>
+    /// Many of <see cref="TryInsertLoaded"/> under one handshake: the first of <paramref name="pfns"/>, in order, that
+    /// <c>loaded</c> has room for. Returns how many went in (0 while a flush holds the cache).
+    /// </summary>
+    public int InsertLoaded(int sizeClass, ReadOnlySpan<ulong> pfns)
+    {
+        Volatile.Write(ref _busy, 1);
+        int inserted = Volatile.Read(ref _flushRequested) == 0 ? InsertLoadedRunExclusive(sizeClass, pfns) : 0;
+        Volatile.Write(ref _busy, 0);
+        return inserted;
+    }
+
     public override bool TryGet(int sizeClass, ulong maxStart, out ulong pfn)
     {
         Volatile.Write(ref _busy, 1);

@@ -27,6 +27,7 @@ namespace FastIova.Dma;
 public sealed class DmaWorker : DmaMapper, IDisposable
 {
     private readonly IovaCache _cache;
+    private readonly ThreadCache? _owned; // the cache's magazines, which the hot paths use directly (IovaCache.Owned)
     private readonly ulong _startPfn;
 
     // The hot paths' copies of the domain's geometry (see DmaDomain.HotGeometry) and model, and the queue they append
@@ -51,6 +52,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         : base(domain, queue)
     {
         _cache = cache;
+        _owned = cache.Owned;
         _startPfn = domain.Iova.StartPfn;
         (_granuleMask, _shift, _firstAddress, _apertureEnd, _hotPages) = domain.HotGeometry;
         _apertureSpan = _apertureEnd - _firstAddress;
@@ -103,7 +105,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
             if (pages - 1 < _hotPages)
             {
                 int sizeClass = SizeClass.Of(pages);
-                if (_cache.TryTakeLoaded(sizeClass, device.HotLimitPfn + 1 - (1UL << sizeClass), out ulong pfn))
+                if (_owned!.TryGetLastLoaded(sizeClass, device.HotLimitPfn + 1 - (1UL << sizeClass), out ulong pfn))
                 {
                     dmaAddress = (pfn << _shift) + offset;
                     return _iommu is null || TellMap(device, pfn, physical - offset, pages, ref dmaAddress);
@@ -157,7 +159,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
             return true;
         }
 
-        return _queues is null && _cache.TryPutLoaded(SizeClass.Of(pages), pfn);
+        return _queues is null && _owned!.TryInsertLoaded(SizeClass.Of(pages), pfn);
     }
 
     // UnmapCore's steps after its checks, the model told first; false (nothing done) once the domain is disposed.
@@ -194,5 +196,5 @@ public sealed class DmaWorker : DmaMapper, IDisposable
 
     // The worker's own reaps (a full queue, or entries another flush has covered) put the cached sizes straight into
     // its loaded magazines.
-    internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _cache, _hotPages);
+    internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
 }

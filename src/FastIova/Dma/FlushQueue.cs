@@ -24,6 +24,9 @@ namespace FastIova.Dma;
 /// </remarks>
 internal sealed class FlushQueue
 {
+    // Entries a worker's reap hands its cache at once (on the stack).
+    private const int RunLength = 32;
+
     private readonly Entry[] _entries;
     private readonly int _mask;
     private int _head;
@@ -167,22 +170,37 @@ internal sealed class FlushQueue
     }
 
     /// <summary>
-    /// <see cref="Reap(long, IIovaSink)"/> for a worker: entries of a size its cache's hot path takes (below
-    /// <paramref name="hotPages"/>) go into <paramref name="cache"/>'s loaded magazines while they have room; the rest
-    /// through <paramref name="sink"/>, the worker. Caller holds the queue and owns the cache.
+    /// <see cref="Reap(long, IIovaSink)"/> for a worker: runs of entries of one size its cache's hot path takes (below
+    /// <paramref name="hotPages"/>) go into <paramref name="cache"/>'s loaded magazine together while it has room; the
+    /// rest, one by one, through <paramref name="sink"/>, the worker. Caller holds the queue and owns the cache (null
+    /// only where <paramref name="hotPages"/> is 0).
     /// </summary>
-    public int Reap(long finished, IIovaSink sink, IovaCache cache, ulong hotPages)
+    public int Reap(long finished, IIovaSink sink, ThreadCache? cache, ulong hotPages)
     {
+        Span<ulong> run = stackalloc ulong[RunLength];
         int head = _head, tail = _tail, freed = 0;
         Entry[] entries = _entries;
         while (head != tail && entries[head].Counter < finished)
         {
             (ulong pfn, ulong pages, _) = entries[head];
-            if (!(pages - 1 < hotPages && cache.TryPutLoaded(SizeClass.Of(pages), pfn)))
+            int taken = 0;
+            if (pages - 1 < hotPages)
+            {
+                int length = 0;
+                for (int next = head; length < run.Length && next != tail && entries[next].Counter < finished && entries[next].Pages == pages; next = (next + 1) & _mask)
+                    run[length++] = entries[next].Pfn;
+                taken = cache!.InsertLoaded(SizeClass.Of(pages), run[..length]);
+            }
+
+            if (taken == 0)
+            {
                 sink.FreeIova(pfn, pages);
-            head = (head + 1) & _mask;
+                taken = 1;
+            }
+
+            head = (head + taken) & _mask;
             Volatile.Write(ref _head, head);
-            freed++;
+            freed += taken;
         }
 
         return freed;

@@ -67,20 +67,12 @@ public sealed class IovaCache : IDisposable
     }
 
     /// <summary>
-    /// Only the hot path of <see cref="TryAllocateFast"/>, for a caller that has already checked what
-    /// <see cref="IovaDomain.IsHotAllocation"/> checks (a size of <paramref name="sizeClass"/> below
-    /// <see cref="IovaDomain.HotSizeBound"/>, and <paramref name="maxStart"/> from a limit passing
-    /// <see cref="IovaDomain.IsHotLimit"/>): a hit on the loaded magazine, or false with nothing changed.
+    /// The cache itself, for a layer above whose hot path tests its arguments once for both layers (the DMA worker): it
+    /// then calls <see cref="ThreadCache.TryGetLastLoaded"/> and <see cref="ThreadCache.TryInsertLoaded"/> only where
+    /// <see cref="IovaDomain.IsHotAllocation"/> and <see cref="IovaDomain.IsHotFree"/> would hold. Null while the domain
+    /// records (its <see cref="IovaDomain.HotSizeBound"/> is then 0).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryTakeLoaded(int sizeClass, ulong maxStart, out ulong pfn) => _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn);
-
-    /// <summary>
-    /// Only the hot path of <see cref="FreeFast"/>, for a caller that has already checked what
-    /// <see cref="IovaDomain.IsHotFree"/> checks: an insert into the loaded magazine, or false with nothing changed.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryPutLoaded(int sizeClass, ulong pfn) => _cache!.TryInsertLoaded(sizeClass, pfn);
+    internal ThreadCache? Owned => _cache;
 
     /// <summary><c>free_iova_fast</c> through this cache; the same rules as <see cref="IovaDomain.FreeFast"/>.</summary>
     /// <param name="pfn">The first pfn of a range obtained from a fast-path allocation (through any cache or thread).</param>

@@ -90,9 +90,9 @@ public sealed partial class IovaDomain
     internal ulong HotSizeBound => _hotSizeBound;
 
     /// <summary>
-    /// Whether every hot size may be taken below <paramref name="limitPfn"/> (and every pfn up to it freed) by
-    /// <see cref="IovaCache.TryTakeLoaded"/> and <see cref="IovaCache.TryPutLoaded"/>: the limit lies in the domain and
-    /// the largest cached size fits under it, so <c>limitPfn + 1 - 2^class</c> never wraps.
+    /// Whether every hot size may be taken below <paramref name="limitPfn"/> (and every pfn up to it freed) through
+    /// <see cref="IovaCache.Owned"/>: the limit lies in the domain and the largest cached size fits under it, so
+    /// <c>limitPfn + 1 - 2^class</c> never wraps.
     /// </summary>
     internal bool IsHotLimit(ulong limitPfn) => _hotSizeBound != 0 && limitPfn - StartPfn <= _hotLimitSpan && limitPfn + 1 >= _hotSizeBound;
 
