@@ -14,7 +14,7 @@ public sealed class DmaDevice
     // the first allocation the rules would try. Only limits that pass IovaDomain.IsHotLimit are ever written, so a
     // reader who saw the domain and then reads a limit written since (a flip, a new declaration) still has a safe one.
     private DmaDomain? _hotDomain;
-    private ulong _hotLimitPfn;
+    private ulong _hotLimitEnd;
 
     internal DmaDevice(DmaDomain domain, int id) => (Domain, Id) = (domain, id);
 
@@ -49,8 +49,11 @@ public sealed class DmaDevice
     /// <summary>The domain, while a worker's map for this device may take the hot path; otherwise null.</summary>
     internal DmaDomain? HotDomain => Volatile.Read(ref _hotDomain);
 
-    /// <summary>The highest pfn of the first allocation a map tries (below 4 GiB while the workaround holds). Read after <see cref="HotDomain"/>.</summary>
-    internal ulong HotLimitPfn => _hotLimitPfn;
+    /// <summary>
+    /// One past the highest pfn of the first allocation a map tries (below 4 GiB while the workaround holds). Read after
+    /// <see cref="HotDomain"/>.
+    /// </summary>
+    internal ulong HotLimitEnd => _hotLimitEnd;
 
     /// <summary>
     /// Opens the hot map with <paramref name="limitPfn"/> (which passes <see cref="IovaDomain.IsHotLimit"/>), or closes
@@ -59,7 +62,7 @@ public sealed class DmaDevice
     internal void SetHotPath(DmaDomain? domain, ulong limitPfn)
     {
         if (domain is not null)
-            Volatile.Write(ref _hotLimitPfn, limitPfn);
+            Volatile.Write(ref _hotLimitEnd, limitPfn + 1);
         Volatile.Write(ref _hotDomain, domain);
     }
 

@@ -42,6 +42,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     private readonly FlushQueues? _queues;
     private readonly FlushQueue? _ownedQueue;
     private readonly IIommuModel? _iommu;
+    private readonly HotUnmap _hotUnmap;
 
     // The queue holds its owner weakly: this object, which only the worker references, so that an undisposed worker
     // can be collected and its queue found abandoned.
@@ -59,6 +60,7 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         _queues = queues;
         _ownedQueue = queue is { IsOwned: true } ? queue : null;
         _iommu = domain.Iommu;
+        _hotUnmap = _iommu is not null ? HotUnmap.Told : queues is null ? HotUnmap.IntoCache : _ownedQueue is not null ? HotUnmap.IntoQueue : HotUnmap.None;
         _queueOwner = queueOwner;
     }
 
@@ -101,14 +103,14 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         if (device?.HotDomain == Domain && size - 1 <= ~physical)
         {
             ulong offset = physical & _granuleMask;
-            ulong pages = ((offset + (size - 1)) >> _shift) + 1;
-            if (pages - 1 < _hotPages)
+            ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
+            if (lastPage < _hotPages)
             {
-                int sizeClass = SizeClass.Of(pages);
-                if (_owned!.TryGetLastLoaded(sizeClass, device.HotLimitPfn + 1 - (1UL << sizeClass), out ulong pfn))
+                int sizeClass = SizeClass.Of(lastPage + 1);
+                if (_owned!.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out ulong pfn))
                 {
                     dmaAddress = (pfn << _shift) + offset;
-                    return _iommu is null || TellMap(device, pfn, physical - offset, pages, ref dmaAddress);
+                    return _iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1, ref dmaAddress);
                 }
             }
         }
@@ -128,9 +130,16 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     {
         if (dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress)
         {
-            ulong pages = (((dmaAddress & _granuleMask) + (size - 1)) >> _shift) + 1;
-            if (pages - 1 < _hotPages && (_iommu is null ? TryUnmapUntold(dmaAddress >> _shift, pages) : TryUnmapTold(dmaAddress >> _shift, pages)))
-                return;
+            ulong lastPage = ((dmaAddress & _granuleMask) + (size - 1)) >> _shift;
+            if (lastPage < _hotPages)
+            {
+                ulong pfn = dmaAddress >> _shift;
+                HotUnmap path = _hotUnmap;
+                if (path == HotUnmap.IntoCache ? _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn)
+                    : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
+                    : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
+                    return;
+            }
         }
 
         base.Unmap(dmaAddress, size);
@@ -147,19 +156,15 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         return false;
     }
 
+    // queue_iova's append when nothing needs reaping, then its timer; false (nothing done) otherwise.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryUnmapUntold(ulong pfn, ulong pages)
+    private bool TryAppend(ulong pfn, ulong pages)
     {
-        if (_ownedQueue is { } queue)
-        {
-            FlushQueues queues = _queues!;
-            if (!queue.TryAppendAsOwner(pfn, pages, queues.Finished, queues.Started))
-                return false;
-            queues.ArmTimerIfIdle(this);
-            return true;
-        }
-
-        return _queues is null && _owned!.TryInsertLoaded(SizeClass.Of(pages), pfn);
+        FlushQueues queues = _queues!;
+        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages, queues.Finished, queues.Started))
+            return false;
+        queues.ArmTimerIfIdle(this);
+        return true;
     }
 
     // UnmapCore's steps after its checks, the model told first; false (nothing done) once the domain is disposed.
@@ -175,13 +180,9 @@ public sealed class DmaWorker : DmaMapper, IDisposable
             _iommu.SyncIotlb(iova, bytes);
             FreeFast(pfn, pages);
         }
-        else if (_ownedQueue is not { } queue || !queue.TryAppendAsOwner(pfn, pages, _queues.Finished, _queues.Started))
+        else if (_ownedQueue is null || !TryAppend(pfn, pages))
         {
             _queues.Enqueue(Queue!, this, pfn, pages);
-        }
-        else
-        {
-            _queues.ArmTimerIfIdle(this);
         }
 
         return true;
@@ -197,4 +198,13 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     // The worker's own reaps (a full queue, or entries another flush has covered) put the cached sizes straight into
     // its loaded magazines.
     internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
+
+    // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
+    private enum HotUnmap : byte
+    {
+        None, // single-queue mode: the shared queue takes its lock, in the rules
+        IntoCache, // strict: the loaded magazine
+        IntoQueue, // lazy: the worker's own ring
+        Told, // an IOMMU model: TryUnmapTold
+    }
 }

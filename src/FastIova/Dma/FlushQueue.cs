@@ -186,9 +186,16 @@ internal sealed class FlushQueue
             int taken = 0;
             if (pages - 1 < hotPages)
             {
+                // A run stops at the ring's end (the next one starts at slot 0), so no index wraps inside it.
+                ReadOnlySpan<Entry> stretch = entries.AsSpan(head, Math.Min(head <= tail ? tail - head : entries.Length - head, RunLength));
                 int length = 0;
-                for (int next = head; length < run.Length && next != tail && entries[next].Counter < finished && entries[next].Pages == pages; next = (next + 1) & _mask)
-                    run[length++] = entries[next].Pfn;
+                foreach (ref readonly Entry entry in stretch)
+                {
+                    if (entry.Counter >= finished || entry.Pages != pages)
+                        break;
+                    run[length++] = entry.Pfn;
+                }
+
                 taken = cache!.InsertLoaded(SizeClass.Of(pages), run[..length]);
             }
 
