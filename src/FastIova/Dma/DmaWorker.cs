@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FastIova.Caches;
 
 namespace FastIova.Dma;
@@ -24,25 +23,11 @@ namespace FastIova.Dma;
 /// undisposed <see cref="IovaCache"/> is.
 /// </para>
 /// </remarks>
-public sealed class DmaWorker : DmaMapper, IDisposable
+public sealed partial class DmaWorker : DmaMapper, IDisposable
 {
     private readonly IovaCache _cache;
     private readonly ThreadCache? _owned; // the cache's magazines, which the hot paths use directly (IovaCache.Owned)
     private readonly ulong _startPfn;
-
-    // The hot paths' copies of the domain's geometry (see DmaDomain.HotGeometry) and model, and the queue they append
-    // to without a lock: the worker's own (null in strict mode, and in single-queue mode, whose shared queue takes its
-    // lock).
-    private readonly ulong _granuleMask;
-    private readonly int _shift;
-    private readonly ulong _firstAddress;
-    private readonly ulong _apertureEnd;
-    private readonly ulong _apertureSpan;
-    private readonly ulong _hotPages;
-    private readonly FlushQueues? _queues;
-    private readonly FlushQueue? _ownedQueue;
-    private readonly IIommuModel? _iommu;
-    private readonly HotUnmap _hotUnmap;
 
     // The queue holds its owner weakly: this object, which only the worker references, so that an undisposed worker
     // can be collected and its queue found abandoned.
@@ -88,106 +73,6 @@ public sealed class DmaWorker : DmaMapper, IDisposable
         GC.KeepAlive(_queueOwner);
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// The common map takes a few steps: a device whose hot map is open (<see cref="DmaDevice.HotDomain"/>: this
-    /// domain, mapping, not recording or checked), a buffer within 2^64 that touches a cached number of granules, and
-    /// a hit in the loaded magazine below the limit the rules try first. That is the answer the rules give (their first
-    /// step is the same hit); an IOMMU model is then told of the map as they tell it. Anything else goes to the rules
-    /// with nothing changed, and they throw where the arguments are bad.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
-    {
-        // `size - 1 <= ~physical`: at least 1 byte, ending within 2^64; then the granule count cannot wrap either.
-        if (device?.HotDomain == Domain && size - 1 <= ~physical)
-        {
-            ulong offset = physical & _granuleMask;
-            ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
-            if (lastPage < _hotPages)
-            {
-                int sizeClass = SizeClass.Of(lastPage + 1);
-                if (_owned!.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out ulong pfn))
-                {
-                    dmaAddress = (pfn << _shift) + offset;
-                    return _iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1, ref dmaAddress);
-                }
-            }
-        }
-
-        return base.TryMap(device!, physical, size, out dmaAddress);
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// The common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded)
-    /// and a cached number of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to
-    /// the worker's own queue when nothing in it may be freed yet. With an IOMMU model it goes on through the rules'
-    /// later steps itself, the model told first. Anything else goes to the rules.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Unmap(ulong dmaAddress, ulong size)
-    {
-        if (dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress)
-        {
-            ulong lastPage = ((dmaAddress & _granuleMask) + (size - 1)) >> _shift;
-            if (lastPage < _hotPages)
-            {
-                ulong pfn = dmaAddress >> _shift;
-                HotUnmap path = _hotUnmap;
-                if (path == HotUnmap.IntoCache ? _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn)
-                    : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
-                    : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
-                    return;
-            }
-        }
-
-        base.Unmap(dmaAddress, size);
-    }
-
-    // The rules' page-table map after the allocation (TryMapPages): a refusal frees the range at once.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TellMap(DmaDevice device, ulong pfn, ulong physical, ulong pages, ref ulong dmaAddress)
-    {
-        if (_iommu!.TryMap(device, pfn << _shift, physical, pages << _shift))
-            return true;
-        FreeFast(pfn, pages);
-        dmaAddress = 0;
-        return false;
-    }
-
-    // queue_iova's append when nothing needs reaping, then its timer; false (nothing done) otherwise.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryAppend(ulong pfn, ulong pages)
-    {
-        FlushQueues queues = _queues!;
-        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages, queues.Finished, queues.Started))
-            return false;
-        queues.ArmTimerIfIdle(this);
-        return true;
-    }
-
-    // UnmapCore's steps after its checks, the model told first; false (nothing done) once the domain is disposed.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryUnmapTold(ulong pfn, ulong pages)
-    {
-        if (Domain.IsDisposed)
-            return false;
-        ulong iova = pfn << _shift, bytes = pages << _shift;
-        _iommu!.Unmap(iova, bytes);
-        if (_queues is null)
-        {
-            _iommu.SyncIotlb(iova, bytes);
-            FreeFast(pfn, pages);
-        }
-        else if (_ownedQueue is null || !TryAppend(pfn, pages))
-        {
-            _queues.Enqueue(Queue!, this, pfn, pages);
-        }
-
-        return true;
-    }
-
     internal override bool TryAllocateFast(ulong pages, ulong limitPfn, bool flushCachesOnFailure, out ulong pfn) =>
         limitPfn >= _startPfn
             ? _cache.TryAllocateFast(pages, limitPfn, flushCachesOnFailure, out pfn)
@@ -198,13 +83,4 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     // The worker's own reaps (a full queue, or entries another flush has covered) put the cached sizes straight into
     // its loaded magazines.
     internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
-
-    // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
-    private enum HotUnmap : byte
-    {
-        None, // single-queue mode: the shared queue takes its lock, in the rules
-        IntoCache, // strict: the loaded magazine
-        IntoQueue, // lazy: the worker's own ring
-        Told, // an IOMMU model: TryUnmapTold
-    }
 }
