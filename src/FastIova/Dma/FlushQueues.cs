@@ -338,16 +338,17 @@ internal sealed class FlushQueues
     {
         lock (_registryLock)
         {
-            // One test per queue: a thread may exit while the sweep runs, and a second pass would then keep fewer
-            // queues than the first counted, leaving nulls in the registry.
+            // The kept queues are chosen in one pass: a thread may exit while the sweep runs, and a pass that counted
+            // before another copied would leave nulls in the registry.
             FlushQueue[] queues = _ownedQueues;
-            FlushQueue[] kept = Array.FindAll(queues, static queue => !(queue.IsAbandoned && queue.Count == 0));
-            if (kept.Length < queues.Length)
-                Volatile.Write(ref _ownedQueues, kept);
+            if (Array.Exists(queues, IsDroppable))
+                Volatile.Write(ref _ownedQueues, queues = Array.FindAll(queues, static queue => !IsDroppable(queue)));
 
-            _sweepAt = Math.Max(MinimumSweep, 2 * kept.Length);
+            _sweepAt = Math.Max(MinimumSweep, 2 * queues.Length);
         }
     }
+
+    private static bool IsDroppable(FlushQueue queue) => queue.IsAbandoned && queue.Count == 0;
 
     private void Unregister(FlushQueue queue)
     {
