@@ -172,13 +172,23 @@ internal sealed partial class IovaTree
     private void UpdateMaxGapUpward(int n, int lastChanged)
     {
         var nodes = _nodes;
-        bool passed = lastChanged == Nil;
+
+        // Up to lastChanged every node is recomputed: the walk must reach lastChanged's own change, whatever stays below.
+        if (lastChanged != Nil)
+        {
+            while (n != lastChanged && n != Nil)
+            {
+                ref TreeNode node = ref nodes[n];
+                node.MaxGap = Math.Max(node.Gap, Math.Max(nodes[node.Left].MaxGap, nodes[node.Right].MaxGap));
+                n = node.ParentAndColor & int.MaxValue;
+            }
+        }
+
         while (n != Nil)
         {
             ref TreeNode node = ref nodes[n];
             ulong max = Math.Max(node.Gap, Math.Max(nodes[node.Left].MaxGap, nodes[node.Right].MaxGap));
-            passed |= n == lastChanged;
-            if (passed && node.MaxGap == max)
+            if (node.MaxGap == max)
                 return;
             node.MaxGap = max;
             n = node.ParentAndColor & int.MaxValue;

@@ -24,6 +24,37 @@ internal sealed partial class IovaTree
         return Nil;
     }
 
+    /// <summary>
+    /// <see cref="FindContaining(ulong)"/>, also giving the node's in-order successor (as <see cref="Next"/> would), found
+    /// on the same descent: the last node the descent went left at, unless the found node has a right subtree.
+    /// </summary>
+    public int FindContaining(ulong pfn, out int successor)
+    {
+        var nodes = _nodes;
+        int x = _root, lastLeftTurn = Nil;
+        while (x != Nil)
+        {
+            ref TreeNode node = ref nodes[x];
+            if (pfn < node.Lo)
+            {
+                lastLeftTurn = x;
+                x = node.Left;
+            }
+            else if (pfn > node.Hi)
+            {
+                x = node.Right;
+            }
+            else
+            {
+                successor = node.Right == Nil ? lastLeftTurn : Leftmost(node.Right);
+                return x;
+            }
+        }
+
+        successor = Nil;
+        return Nil;
+    }
+
     /// <summary>The lowest node whose range ends at or above <paramref name="pfn"/> (the anchor at worst).</summary>
     public int FirstEndingAtOrAbove(ulong pfn)
     {

@@ -67,11 +67,7 @@ internal sealed partial class IovaTree
     {
         int r = _nodes[n].Right;
         if (r != Nil)
-        {
-            while (_nodes[r].Left != Nil)
-                r = _nodes[r].Left;
-            return r;
-        }
+            return Leftmost(r);
 
         int p = Parent(n);
         while (p != Nil && n == _nodes[p].Right)
@@ -81,6 +77,14 @@ internal sealed partial class IovaTree
         }
 
         return p;
+    }
+
+    // The lowest node of the subtree rooted at n.
+    private int Leftmost(int n)
+    {
+        while (_nodes[n].Left != Nil)
+            n = _nodes[n].Left;
+        return n;
     }
 
     /// <summary>The previous node by address, or <see cref="Nil"/> before the lowest.</summary>
@@ -105,13 +109,7 @@ internal sealed partial class IovaTree
     }
 
     /// <summary>The lowest node (the anchor when the tree is otherwise empty).</summary>
-    public int First()
-    {
-        int x = _root;
-        while (_nodes[x].Left != Nil)
-            x = _nodes[x].Left;
-        return x;
-    }
+    public int First() => Leftmost(_root);
 
     /// <summary>Nodes on the longest path from the root down, both ends counted (the perf suite reports it).</summary>
     public int Height() => SubtreeHeight(_root);
