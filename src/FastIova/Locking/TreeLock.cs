@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace FastIova.Locking;
@@ -19,6 +20,7 @@ internal struct TreeLock
     private int _held;
 
     /// <summary>Acquires the lock (not re-entrant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Enter()
     {
         if (Interlocked.CompareExchange(ref _held, 1, 0) != 0)

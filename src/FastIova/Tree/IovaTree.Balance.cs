@@ -195,6 +195,7 @@ internal sealed partial class IovaTree
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Transplant(int u, int v)
     {
         int p = Parent(u);
@@ -207,6 +208,7 @@ internal sealed partial class IovaTree
     private ref int Child(int n, int side) => ref side == 0 ? ref _nodes[n].Left : ref _nodes[n].Right;
 
     // Links `newChild` where `oldChild` hung under `parent` (the root when `parent` is nil).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ReplaceChild(int parent, int oldChild, int newChild)
     {
         if (parent == Nil)

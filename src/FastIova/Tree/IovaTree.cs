@@ -58,6 +58,7 @@ internal sealed partial class IovaTree
     public ulong GapBottom(int n) => _nodes[n].Lo - _nodes[n].Gap;
 
     /// <summary>The range of node <paramref name="n"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public IovaRange Range(int n) => new(_nodes[n].Lo, _nodes[n].Hi);
 
     // ---- Navigation ---------------------------------------------------------------------------------------------
