@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using FastIova.Caches;
 using FastIova.Locking;
 using FastIova.Trace;
@@ -119,12 +121,20 @@ public sealed partial class IovaDomain : IDisposable
     internal bool TryAllocate(ulong size, ulong limitPfn, bool sizeAligned, bool limitMayBeBelowStart, out IovaRange range)
     {
         ValidateAllocation(size, limitPfn, limitMayBeBelowStart);
-        if (_recorder is null)
-            return TryAllocateCore(size, limitPfn, sizeAligned, out range);
-        lock (_recorder.Gate)
+        return _recorder is null
+            ? TryAllocateCore(size, limitPfn, sizeAligned, out range)
+            : TryAllocateRecorded(_recorder, size, limitPfn, sizeAligned, out range);
+    }
+
+    // Out of line, as is FreeRecorded: inlined, the gate and the trace line would give the unrecorded call a larger
+    // frame to set up and clear each time.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryAllocateRecorded(TraceRecorder recorder, ulong size, ulong limitPfn, bool sizeAligned, out IovaRange range)
+    {
+        lock (recorder.Gate)
         {
             bool ok = TryAllocateCore(size, limitPfn, sizeAligned, out range);
-            _recorder.Write(TraceOpCode.Alloc, ok ? TraceResult.Pfn(range.PfnLo) : TraceResult.Fail, size, limitPfn, sizeAligned ? 1UL : 0UL);
+            recorder.Write(TraceOpCode.Alloc, ok ? TraceResult.Pfn(range.PfnLo) : TraceResult.Fail, size, limitPfn, sizeAligned ? 1UL : 0UL);
             return ok;
         }
     }
@@ -161,12 +171,16 @@ public sealed partial class IovaDomain : IDisposable
     public bool Free(ulong pfn)
     {
         ValidatePfn(pfn, nameof(pfn));
-        if (_recorder is null)
-            return FreeCore(pfn);
-        lock (_recorder.Gate)
+        return _recorder is null ? FreeCore(pfn) : FreeRecorded(_recorder, pfn);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool FreeRecorded(TraceRecorder recorder, ulong pfn)
+    {
+        lock (recorder.Gate)
         {
             bool freed = FreeCore(pfn);
-            _recorder.Write(TraceOpCode.Free, freed ? TraceResult.Ok : TraceResult.None, pfn);
+            recorder.Write(TraceOpCode.Free, freed ? TraceResult.Ok : TraceResult.None, pfn);
             return freed;
         }
     }
@@ -401,21 +415,35 @@ public sealed partial class IovaDomain : IDisposable
         }
     }
 
+    // The checks inline into every call; the messages are built out of line, so that the hot paths do not carry their
+    // string formatting's frame.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ValidateAllocation(ulong size, ulong limitPfn, bool limitMayBeBelowStart = false)
+    {
+        if (size == 0 || size > MaxPfn || limitPfn > MaxPfn || (limitPfn < StartPfn && !limitMayBeBelowStart))
+            ThrowBadAllocation(size, limitPfn);
+    }
+
+    [DoesNotReturn]
+    private void ThrowBadAllocation(ulong size, ulong limitPfn)
     {
         if (size == 0 || size > MaxPfn)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"Size must be between 1 and {MaxPfn} pfns.");
         if (limitPfn > MaxPfn)
             throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at most {MaxPfn}.");
-        if (limitPfn < StartPfn && !limitMayBeBelowStart)
-            throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at least the start pfn {StartPfn}.");
+        throw new ArgumentOutOfRangeException(nameof(limitPfn), limitPfn, $"Limit must be at least the start pfn {StartPfn}.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ValidatePfn(ulong pfn, string name)
     {
         if (pfn > MaxPfn)
-            throw new ArgumentOutOfRangeException(name, pfn, $"Pfn must be at most {MaxPfn}.");
+            ThrowPfnTooHigh(pfn, name);
     }
+
+    [DoesNotReturn]
+    private void ThrowPfnTooHigh(ulong pfn, string name) =>
+        throw new ArgumentOutOfRangeException(name, pfn, $"Pfn must be at most {MaxPfn}.");
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

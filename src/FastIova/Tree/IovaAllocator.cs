@@ -164,26 +164,26 @@ internal sealed class IovaAllocator
     /// <summary><c>free_iova</c>: removes the range containing <paramref name="pfn"/>; false if there is none.</summary>
     public bool Free(ulong pfn)
     {
-        int node = _tree.FindContaining(pfn);
+        int node = _tree.FindContaining(pfn, out int successor);
         if (node == IovaTree.Nil || node == _tree.Anchor)
             return false;
-        Remove(node);
+        Remove(node, successor);
         return true;
     }
 
     /// <summary>
     /// <c>remove_iova</c>: takes <paramref name="node"/> out of the tree, first moving what named it. With
-    /// <c>f</c> the removed range and <c>s</c> its successor (the anchor at worst), all tests on values before removal:
+    /// <c>f</c> the removed range and <c>s</c> its successor (the anchor at worst; <paramref name="successor"/>, which
+    /// the caller found on its way down), all tests on values before removal:
     /// <list type="bullet">
     /// <item><c>cached32 := s</c> if <c>f</c> is <c>cached32</c>, or <c>f.hi &lt; dma32</c> and <c>f.lo &gt;= cached32.lo</c>;</item>
     /// <item><c>max32_alloc_size := dma32</c> if <c>f.lo &lt; dma32</c>;</item>
     /// <item><c>cached := s</c> if <c>f.lo &gt;= cached.lo</c>.</item>
     /// </list>
     /// </summary>
-    public void Remove(int node)
+    private void Remove(int node, int successor)
     {
         ulong lo = _tree.Lo(node), hi = _tree.Hi(node);
-        int successor = _tree.Next(node);
         if (node == _cached32Node || (hi < _dma32Pfn && lo >= _tree.Lo(_cached32Node)))
             _cached32Node = successor;
         if (lo < _dma32Pfn)
