@@ -10,7 +10,7 @@ public sealed class DmaDevice
     private ulong _coherentMask;
     private int _workaround;
 
-    // The worker's hot map (DmaWorker.TryMap): the domain, once a map may take it for this device, and the pfn limit of
+    // The hot map of workers and threads (DmaMapper.TryMap): the domain, once a map may take it for this device, and the pfn limit of
     // the first allocation the rules would try. Only limits that pass IovaDomain.IsHotLimit are ever written, so a
     // reader who saw the domain and then reads a limit written since (a flip, a new declaration) still has a safe one.
     private DmaDomain? _hotDomain;

@@ -176,7 +176,7 @@ public sealed partial class DmaDomain
     }
 
     /// <summary>
-    /// Opens <see cref="DmaWorker.TryMap"/>'s hot path for <paramref name="device"/> with the limit its maps try first
+    /// Opens <see cref="DmaMapper.TryMap"/>'s hot path for <paramref name="device"/> with the limit its maps try first
     /// (<see cref="TryAllocateIova"/>'s), or closes it: before the first map, in a domain that records or keeps a
     /// ledger, once disposed, or where the cache could not serve every cached size below that limit.
     /// </summary>
@@ -225,7 +225,7 @@ public sealed partial class DmaDomain
     }
 
     /// <summary>
-    /// What <see cref="DmaWorker.Unmap"/>'s hot path reads, copied into each worker: the geometry, and the pages of the
+    /// What <see cref="DmaMapper.Unmap"/>'s hot path reads, copied into each mapper: the geometry, and the pages of the
     /// largest unmap it takes (0 closes it: the domain records or keeps a ledger, or the cache cannot take every pfn of
     /// the aperture).
     /// </summary>

@@ -94,7 +94,7 @@ public sealed partial class DmaDomain
         ThreadLocal<DmaThreadMapper?> mappers = Volatile.Read(ref _threadMappers) ?? CreateThreadTable();
         DmaThreadMapper? mapper = mappers.Value;
         if (mapper is null)
-            mappers.Value = mapper = new DmaThreadMapper(this, _queues?.CreateOwned(Thread.CurrentThread));
+            mappers.Value = mapper = new DmaThreadMapper(this, _queues?.CreateOwned(Thread.CurrentThread), _queues);
         return t_lastMapper = mapper;
     }
 

@@ -29,8 +29,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     private readonly ulong _apertureEnd;
     private readonly ulong _firstAddress;
 
-    // No recorder and no checked-mode ledger: a worker's map and unmap may take their hot paths (DmaWorker.TryMap,
-    // DmaWorker.Unmap), which tell an IOMMU model themselves.
+    // No recorder and no checked-mode ledger: the maps and unmaps of a worker or a thread may take their hot paths
+    // (DmaMapper.HotPath.cs), which tell an IOMMU model themselves.
     private readonly bool _hotPathsOpen;
     private readonly DmaDevice?[] _devices = new DmaDevice?[MaxDeviceId + 1];
     private readonly DmaCpu[] _cpus;

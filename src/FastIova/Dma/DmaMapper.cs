@@ -1,3 +1,5 @@
+using FastIova.Caches;
+
 namespace FastIova.Dma;
 
 /// <summary>
@@ -11,12 +13,29 @@ namespace FastIova.Dma;
 /// <see cref="IovaExhaustedException"/>. Unmapping what is not mapped, or with another size, corrupts the allocator as
 /// it does in the kernel, unless the domain is in checked mode (<see cref="DmaDomainOptions.Checked"/>), which throws.
 /// </remarks>
-public abstract class DmaMapper : IIovaSink
+public abstract partial class DmaMapper : IIovaSink
 {
-    private protected DmaMapper(DmaDomain domain, FlushQueue? queue)
+    /// <param name="domain">The domain.</param>
+    /// <param name="queue">The mapper's flush queue in a lazy domain.</param>
+    /// <param name="ownedCache">The cache it alone uses (a worker's or a thread's), which opens the hot paths; null for a simulated CPU.</param>
+    /// <param name="queues">The domain's flush queues, for the hot unmap.</param>
+    private protected DmaMapper(DmaDomain domain, FlushQueue? queue, ThreadCache? ownedCache = null, FlushQueues? queues = null)
     {
         Domain = domain;
         Queue = queue;
+        _owned = ownedCache;
+        (_granuleMask, _shift, _firstAddress, _apertureEnd, _hotPages) = domain.HotGeometry;
+        if (ownedCache is null)
+            _hotPages = 0;
+        _apertureSpan = _apertureEnd - _firstAddress;
+        _queues = queues;
+        _ownedQueue = queue is { IsOwned: true } ? queue : null;
+        _iommu = domain.Iommu;
+        _hotUnmap = ownedCache is null ? HotUnmap.None
+            : _iommu is not null ? HotUnmap.Told
+            : queues is null ? HotUnmap.IntoCache
+            : _ownedQueue is not null ? HotUnmap.IntoQueue
+            : HotUnmap.None;
     }
 
     /// <summary>The domain this mapper works in.</summary>
@@ -24,18 +43,6 @@ public abstract class DmaMapper : IIovaSink
 
     /// <summary>The flush queue its unmaps use in a lazy domain; null in a strict one.</summary>
     internal FlushQueue? Queue { get; }
-
-    /// <summary>
-    /// Maps <paramref name="size"/> bytes at <paramref name="physical"/> for <paramref name="device"/>'s streaming DMA
-    /// (<c>__iommu_dma_map</c> with the DMA mask).
-    /// </summary>
-    /// <param name="device">A device of this domain.</param>
-    /// <param name="physical">The buffer's physical address.</param>
-    /// <param name="size">Bytes, at least 1; the mapping covers the granules they touch.</param>
-    /// <param name="dmaAddress">The address the device uses for <paramref name="physical"/>: the IOVA plus the offset within the granule.</param>
-    /// <returns>False if no IOVA fits below the device's mask (or the IOMMU model refused the page-table map).</returns>
-    public virtual bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress) =>
-        Domain.TryMap(this, device, physical, size, out dmaAddress);
 
     /// <summary>As <see cref="TryMap"/>, throwing when it fails.</summary>
     /// <exception cref="IovaExhaustedException">No IOVA fits, or the IOMMU model refused the map.</exception>
@@ -85,14 +92,6 @@ public abstract class DmaMapper : IIovaSink
             throw Domain.Exhausted(segments.Length > 0 ? segments[0].Length : 0);
     }
 
-    /// <summary>
-    /// Unmaps <paramref name="size"/> bytes at <paramref name="dmaAddress"/> (<c>__iommu_dma_unmap</c>): as mapped.
-    /// Strict: the IOVA is freed at once into this mapper's cache. Lazy: it waits in the flush queue until a flush-all.
-    /// </summary>
-    /// <param name="dmaAddress">The DMA address a map returned.</param>
-    /// <param name="size">The size it was mapped with.</param>
-    public virtual void Unmap(ulong dmaAddress, ulong size) => Domain.Unmap(this, dmaAddress, size);
-
     /// <summary>Unmaps a mapped scatter list (<c>iommu_dma_unmap_sg</c>): from the first segment's address to the end of the last.</summary>
     /// <param name="dmaAddresses">The addresses <see cref="TryMapScatterList"/> returned.</param>
     /// <param name="segments">The segments as mapped.</param>
@@ -114,9 +113,6 @@ public abstract class DmaMapper : IIovaSink
 
     /// <summary><c>free_iova_fast</c> on this mapper's caches.</summary>
     internal abstract void FreeFast(ulong pfn, ulong pages);
-
-    /// <summary>An unmap of this mapper reaps its queue (<see cref="FlushQueue.Reap(long, IIovaSink)"/>) into its caches.</summary>
-    internal virtual int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this);
 
     void IIovaSink.FreeIova(ulong pfn, ulong pages) => FreeFast(pfn, pages);
 }

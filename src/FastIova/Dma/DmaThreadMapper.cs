@@ -5,7 +5,13 @@ namespace FastIova.Dma;
 /// domain's per-thread fast path) and, in per-CPU lazy mode, a flush queue of the thread's own. Found through
 /// <see cref="DmaDomain"/>'s thread-static lookup; used only by its thread, except by the reapers of its queue.
 /// </summary>
-internal sealed class DmaThreadMapper(DmaDomain domain, FlushQueue? queue) : DmaMapper(domain, queue)
+/// <remarks>
+/// Its hot paths use the thread's cache, found once when the mapper is made on its thread (null while the domain
+/// records, when they are closed). Should that cache be retired while the thread lives, they would only miss: the
+/// rules look the cache up anew on every call.
+/// </remarks>
+internal sealed class DmaThreadMapper(DmaDomain domain, FlushQueue? queue, FlushQueues? queues)
+    : DmaMapper(domain, queue, domain.Iova.CurrentThreadCache(), queues)
 {
     private readonly IovaDomain _iova = domain.Iova;
 

@@ -1,5 +1,3 @@
-using FastIova.Caches;
-
 namespace FastIova.Dma;
 
 /// <summary>
@@ -23,10 +21,9 @@ namespace FastIova.Dma;
 /// undisposed <see cref="IovaCache"/> is.
 /// </para>
 /// </remarks>
-public sealed partial class DmaWorker : DmaMapper, IDisposable
+public sealed class DmaWorker : DmaMapper, IDisposable
 {
     private readonly IovaCache _cache;
-    private readonly ThreadCache? _owned; // the cache's magazines, which the hot paths use directly (IovaCache.Owned)
     private readonly ulong _startPfn;
 
     // The queue holds its owner weakly: this object, which only the worker references, so that an undisposed worker
@@ -35,17 +32,10 @@ public sealed partial class DmaWorker : DmaMapper, IDisposable
     private int _disposed;
 
     private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueues? queues, FlushQueue? queue, object queueOwner)
-        : base(domain, queue)
+        : base(domain, queue, cache.Owned, queues)
     {
         _cache = cache;
-        _owned = cache.Owned;
         _startPfn = domain.Iova.StartPfn;
-        (_granuleMask, _shift, _firstAddress, _apertureEnd, _hotPages) = domain.HotGeometry;
-        _apertureSpan = _apertureEnd - _firstAddress;
-        _queues = queues;
-        _ownedQueue = queue is { IsOwned: true } ? queue : null;
-        _iommu = domain.Iommu;
-        _hotUnmap = _iommu is not null ? HotUnmap.Told : queues is null ? HotUnmap.IntoCache : _ownedQueue is not null ? HotUnmap.IntoQueue : HotUnmap.None;
         _queueOwner = queueOwner;
     }
 
@@ -79,8 +69,4 @@ public sealed partial class DmaWorker : DmaMapper, IDisposable
             : Domain.Iova.AllocateFast(null, pages, limitPfn, flushCachesOnFailure, out pfn, limitMayBeBelowStart: true);
 
     internal override void FreeFast(ulong pfn, ulong pages) => _cache.FreeFast(pfn, pages);
-
-    // The worker's own reaps (a full queue, or entries another flush has covered) put the cached sizes straight into
-    // its loaded magazines.
-    internal override int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
 }

@@ -84,6 +84,12 @@ public sealed partial class IovaDomain
     internal bool IsHotFree(ulong pfn, ulong size) => size - 1 < _hotSizeBound && pfn - StartPfn <= _hotLimitSpan;
 
     /// <summary>
+    /// The calling thread's own cache, for a layer above whose hot path reaches it directly (the DMA layer's thread
+    /// mapper, made once per thread); null while the hot path is closed (recording, checked mode).
+    /// </summary>
+    internal ThreadCache? CurrentThreadCache() => _hotSizeBound != 0 ? _caches.ForCurrentThread() : null;
+
+    /// <summary>
     /// Sizes <c>1..HotSizeBound</c> are the ones the hot path serves; 0 while it is closed (recording, checked mode).
     /// For a layer above (the DMA worker) that tests its arguments once for both layers.
     /// </summary>

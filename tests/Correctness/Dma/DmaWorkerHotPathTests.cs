@@ -105,7 +105,14 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
     [InlineData(6)]
     public void LazyTraffic_GivesTheSimulatedCpusAddresses(int seed) => SameTraffic_GivesTheSimulatedCpusAddresses(seed, lazy: true);
 
-    private void SameTraffic_GivesTheSimulatedCpusAddresses(int seed, bool lazy)
+    /// <summary>The calling thread's mapper (the domain's own map methods) takes the same hot paths, beside a worker.</summary>
+    [Theory]
+    [InlineData(7, false)]
+    [InlineData(8, true)]
+    public void ThreadApiTraffic_GivesTheSimulatedCpusAddresses(int seed, bool lazy) =>
+        SameTraffic_GivesTheSimulatedCpusAddresses(seed, lazy, throughThread: true);
+
+    private void SameTraffic_GivesTheSimulatedCpusAddresses(int seed, bool lazy, bool throughThread = false)
     {
         output.WriteLine($"seed {seed}");
         var rng = new Random(seed);
@@ -130,7 +137,10 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
             {
                 var (address, size) = live.TakeRandom(rng);
                 int by = rng.Next(2);
-                workers[by].Unmap(address, size);
+                if (by == 0 && throughThread)
+                    byWorker.Unmap(address, size);
+                else
+                    workers[by].Unmap(address, size);
                 cpus[by].Unmap(address, size);
                 continue;
             }
@@ -139,7 +149,9 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
             ulong physical = (ulong)rng.Next(1 << 20) * 4096 + (ulong)rng.Next(4096);
             ulong bytes = (ulong)rng.Next(1, rng.Next(4) == 0 ? 200_000 : 20_000);
             int on = rng.Next(2);
-            bool mapped = workers[on].TryMap(byWorker.Device(device), physical, bytes, out ulong expectedless);
+            bool mapped = on == 0 && throughThread
+                ? byWorker.TryMap(byWorker.Device(device), physical, bytes, out ulong expectedless)
+                : workers[on].TryMap(byWorker.Device(device), physical, bytes, out expectedless);
             Assert.Equal(cpus[on].TryMap(byCpu.Device(device), physical, bytes, out ulong expected), mapped);
             Assert.Equal(expected, expectedless);
             if (mapped)

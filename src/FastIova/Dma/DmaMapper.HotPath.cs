@@ -3,12 +3,16 @@ using FastIova.Caches;
 
 namespace FastIova.Dma;
 
-// The worker's hot map and unmap: the common case in a few steps, with the rules' answer; everything else goes to the
-// rules (DmaDomain.Mapping.cs) with nothing changed.
-public sealed partial class DmaWorker
+// The hot map and unmap of a mapper that owns its cache (a DmaWorker, or a thread's mapper): the common case in a few
+// steps, with the rules' answer; everything else goes to the rules (DmaDomain.Mapping.cs) with nothing changed.
+public abstract partial class DmaMapper
 {
+    // The owner's cache, whose magazines the hot paths use directly (IovaCache.Owned, or the thread's cache); null for
+    // a simulated CPU, whose cache takes a lock, and while the domain records.
+    private readonly ThreadCache? _owned;
+
     // The hot paths' copies of the domain's geometry (see DmaDomain.HotGeometry) and model, and the queue they append
-    // to without a lock: the worker's own (null in strict mode, and in single-queue mode, whose shared queue takes its
+    // to without a lock: the owner's own (null in strict mode, and in single-queue mode, whose shared queue takes its
     // lock).
     private readonly ulong _granuleMask;
     private readonly int _shift;
@@ -21,26 +25,34 @@ public sealed partial class DmaWorker
     private readonly IIommuModel? _iommu;
     private readonly HotUnmap _hotUnmap;
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Maps <paramref name="size"/> bytes at <paramref name="physical"/> for <paramref name="device"/>'s streaming DMA
+    /// (<c>__iommu_dma_map</c> with the DMA mask).
+    /// </summary>
+    /// <param name="device">A device of this domain.</param>
+    /// <param name="physical">The buffer's physical address.</param>
+    /// <param name="size">Bytes, at least 1; the mapping covers the granules they touch.</param>
+    /// <param name="dmaAddress">The address the device uses for <paramref name="physical"/>: the IOVA plus the offset within the granule.</param>
+    /// <returns>False if no IOVA fits below the device's mask (or the IOMMU model refused the page-table map).</returns>
     /// <remarks>
-    /// The common map takes a few steps: a device whose hot map is open (<see cref="DmaDevice.HotDomain"/>: this
+    /// For a worker or a thread, the common map takes a few steps: a device whose hot map is open (<see cref="DmaDevice.HotDomain"/>: this
     /// domain, mapping, not recording or checked), a buffer within 2^64 that touches a cached number of granules, and
     /// a hit in the loaded magazine below the limit the rules try first. That is the answer the rules give (their first
     /// step is the same hit); an IOMMU model is then told of the map as they tell it. Anything else goes to the rules
     /// with nothing changed, and they throw where the arguments are bad.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
+    public bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         // `size - 1 <= ~physical`: at least 1 byte, ending within 2^64; then the granule count cannot wrap either.
-        if (device?.HotDomain == Domain && size - 1 <= ~physical)
+        if (_owned is not null && device?.HotDomain == Domain && size - 1 <= ~physical)
         {
             ulong offset = physical & _granuleMask;
             ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
             if (lastPage < _hotPages)
             {
                 int sizeClass = SizeClass.Of(lastPage + 1);
-                if (_owned!.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out ulong pfn))
+                if (_owned.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out ulong pfn))
                 {
                     dmaAddress = (pfn << _shift) + offset;
                     return _iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1, ref dmaAddress);
@@ -48,18 +60,23 @@ public sealed partial class DmaWorker
             }
         }
 
-        return base.TryMap(device!, physical, size, out dmaAddress);
+        return Domain.TryMap(this, device!, physical, size, out dmaAddress);
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Unmaps <paramref name="size"/> bytes at <paramref name="dmaAddress"/> (<c>__iommu_dma_unmap</c>): as mapped.
+    /// Strict: the IOVA is freed at once into this mapper's cache. Lazy: it waits in the flush queue until a flush-all.
+    /// </summary>
+    /// <param name="dmaAddress">The DMA address a map returned.</param>
+    /// <param name="size">The size it was mapped with.</param>
     /// <remarks>
-    /// The common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded)
+    /// For a worker or a thread, the common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded)
     /// and a cached number of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to
     /// the worker's own queue when nothing in it may be freed yet. With an IOMMU model it goes on through the rules'
-    /// later steps itself, the model told first. Anything else goes to the rules.
+    /// later steps itself, the model told first. Anything else goes to the rules (a simulated CPU: always).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Unmap(ulong dmaAddress, ulong size)
+    public void Unmap(ulong dmaAddress, ulong size)
     {
         if (dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress)
         {
@@ -75,7 +92,7 @@ public sealed partial class DmaWorker
             }
         }
 
-        base.Unmap(dmaAddress, size);
+        Domain.Unmap(this, dmaAddress, size);
     }
 
     // The rules' page-table map after the allocation (TryMapPages): a refusal frees the range at once.
@@ -121,10 +138,14 @@ public sealed partial class DmaWorker
         return true;
     }
 
+    /// <summary>An unmap of this mapper reaps its queue into its caches: runs into its loaded magazines where it owns its cache.</summary>
+    internal int Reap(FlushQueue queue, long finished) =>
+        _owned is not null ? queue.Reap(finished, this, _owned, _hotPages) : queue.Reap(finished, this);
+
     // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
     private enum HotUnmap : byte
     {
-        None, // single-queue mode: the shared queue takes its lock, in the rules
+        None, // a simulated CPU, or single-queue mode without a model: the rules
         IntoCache, // strict: the loaded magazine
         IntoQueue, // lazy: the worker's own ring
         Told, // an IOMMU model: TryUnmapTold
