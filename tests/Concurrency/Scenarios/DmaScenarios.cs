@@ -42,16 +42,19 @@ internal static class DmaScenarios
     /// A worker's hot unmap (told to the IOMMU model) lands while explicit flushes are in progress; the worker then
     /// maps again, and would get the range back from the tree if a flush that began before the unmap had freed it.
     /// </summary>
-    public static readonly Scenario WorkerUnmapDuringFlush = new("Dma.WorkerUnmapDuringFlush", WorkerUnmapDuringFlushAsync);
+    public static readonly Scenario WorkerUnmapDuringFlush = new("Dma.WorkerUnmapDuringFlush", () => UnmapDuringFlushAsync(byCpu: false));
 
-    private static async Task WorkerUnmapDuringFlushAsync()
+    /// <summary>The same with a simulated CPU, whose unmaps always take the rules' <c>queue_iova</c> (<c>FlushQueues.Enqueue</c>).</summary>
+    public static readonly Scenario CpuUnmapDuringFlush = new("Dma.CpuUnmapDuringFlush", () => UnmapDuringFlushAsync(byCpu: true));
+
+    private static async Task UnmapDuringFlushAsync(bool byCpu)
     {
         var iommu = new StaleIotlbModel();
         using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
         DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
         var ledger = new OwnershipLedger();
         using DmaWorker worker = domain.CreateWorker();
-        var endpoint = new Endpoint(domain, worker, ledger, "worker");
+        var endpoint = new Endpoint(domain, byCpu ? domain.Cpu(0) : worker, ledger, byCpu ? "cpu0" : "worker");
         Mapping mapping = endpoint.Map(nic, 4096);
         Task[] workers =
         [

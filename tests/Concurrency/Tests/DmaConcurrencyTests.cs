@@ -46,4 +46,9 @@ public sealed class DmaConcurrencyTests
     [AllStrategies]
     public void WorkerUnmapDuringFlush_NothingReusedEarly(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(DmaScenarios.WorkerUnmapDuringFlush, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
+    public void CpuUnmapDuringFlush_NothingReusedEarly(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(DmaScenarios.CpuUnmapDuringFlush, strategy, ExplorationBudget.Short);
 }
