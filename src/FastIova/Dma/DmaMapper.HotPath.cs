@@ -139,8 +139,7 @@ public abstract partial class DmaMapper
     }
 
     /// <summary>An unmap of this mapper reaps its queue into its caches: runs into its loaded magazines where it owns its cache.</summary>
-    internal int Reap(FlushQueue queue, long finished) =>
-        _owned is not null ? queue.Reap(finished, this, _owned, _hotPages) : queue.Reap(finished, this);
+    internal int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
 
     // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
     private enum HotUnmap : byte

@@ -152,32 +152,15 @@ internal sealed class FlushQueue
 
     /// <summary>
     /// <c>fq_ring_free_locked</c>: from the head, frees every entry stamped before <paramref name="finished"/> through
-    /// <paramref name="sink"/>, stopping at the first that is not (stamps only grow along the ring). Caller holds the queue.
+    /// <paramref name="sink"/>, stopping at the first that is not (stamps only grow along the ring). Caller holds the
+    /// queue. For an owner that holds its cache (<paramref name="cache"/>, with <paramref name="hotPages"/> above 0),
+    /// runs of entries of one size its hot path takes go into the cache's loaded magazine together while it has room,
+    /// in the same order; the rest go one by one through <paramref name="sink"/>.
     /// </summary>
     /// <returns>Entries freed.</returns>
-    public int Reap(long finished, IIovaSink sink)
+    public int Reap(long finished, IIovaSink sink, ThreadCache? cache = null, ulong hotPages = 0)
     {
-        int freed = 0;
-        while (CanReap(finished))
-        {
-            Entry entry = _entries[_head];
-            sink.FreeIova(entry.Pfn, entry.Pages);
-            Volatile.Write(ref _head, (_head + 1) & _mask);
-            freed++;
-        }
-
-        return freed;
-    }
-
-    /// <summary>
-    /// <see cref="Reap(long, IIovaSink)"/> for a worker: runs of entries of one size its cache's hot path takes (below
-    /// <paramref name="hotPages"/>) go into <paramref name="cache"/>'s loaded magazine together while it has room; the
-    /// rest, one by one, through <paramref name="sink"/>, the worker. Caller holds the queue and owns the cache (null
-    /// only where <paramref name="hotPages"/> is 0).
-    /// </summary>
-    public int Reap(long finished, IIovaSink sink, ThreadCache? cache, ulong hotPages)
-    {
-        Span<ulong> run = stackalloc ulong[RunLength];
+        Span<ulong> run = hotPages != 0 ? stackalloc ulong[RunLength] : default;
         int head = _head, tail = _tail, freed = 0;
         Entry[] entries = _entries;
         while (head != tail && entries[head].Counter < finished)
