@@ -10,7 +10,7 @@ internal sealed class CpuCache : RangeCache
     private readonly object _lock = new();
 
     public CpuCache(RangeCaches caches, int index)
-        : base(caches) => Index = index;
+        : base(caches, keepsSpares: false) => Index = index;
 
     /// <summary>The CPU's index in its domain.</summary>
     public int Index { get; }

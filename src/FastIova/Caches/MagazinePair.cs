@@ -4,13 +4,22 @@ namespace FastIova.Caches;
 
 /// <summary>
 /// One cache's two magazines for one size class (the kernel's <c>struct iova_cpu_rcache</c>), with the kernel's rules
-/// for moving between them and the class depot. The caller provides exclusion (a CPU's lock, or a thread cache's
-/// owner handshake); the depot and the pool are lock-free.
+/// for moving between them and the class depot, and for a cache with one owner a private spare. The caller provides
+/// exclusion (a CPU's lock, or a thread cache's owner handshake); the depot and the pool are lock-free.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The spare (not in the kernel) is a full magazine that a cache with one owner keeps instead of pushing it to the
+/// depot, and takes back before popping the depot. A lazy DMA mapper's flush queue (255 ranges) outgrows the two
+/// magazines (2 x 127), so without it every flush cycle moves a magazine through the shared depot, and with two
+/// threads the one a thread pops is mostly the other's: 127 pfns crossing cores each cycle. Simulated CPUs keep the
+/// kernel's rules exactly and have no spare. Invariant: the spare is <see langword="null"/> or full.
+/// </para>
+/// <para>
 /// While a magazine is <c>loaded</c>, its pfn array and count live here rather than in the magazine, so that a hit
 /// reads this struct and the array and nothing else (one dependent load fewer than going through the magazine). The
 /// count is written back to the magazine whenever it stops being <c>loaded</c>, before anyone else can see it.
+/// </para>
 /// </remarks>
 internal struct MagazinePair
 {
@@ -18,18 +27,21 @@ internal struct MagazinePair
     private ulong[] _loadedPfns;
     private int _loadedCount;
     private Magazine _previous;
+    private Magazine? _spare;
+    private readonly bool _keepsSpare;
 
     // Beside the magazines they count: a hit touches one struct. Written only by whoever holds the cache; read racily
     // for statistics.
     public long Hits;
     public long Misses;
 
-    public MagazinePair(MagazinePool pool)
+    public MagazinePair(MagazinePool pool, bool keepsSpare)
     {
         _loaded = null!;
         _loadedPfns = null!;
         Load(pool.Rent());
         _previous = pool.Rent();
+        _keepsSpare = keepsSpare;
     }
 
     /// <summary>
@@ -81,8 +93,8 @@ internal struct MagazinePair
 
     /// <summary>
     /// <c>__iova_rcache_get</c>: use <c>loaded</c> if it has pfns; else swap in <c>prev</c> if it has; else replace
-    /// the empty <c>loaded</c> by the depot's head magazine. Then pop the last pfn not above <paramref name="maxStart"/>.
-    /// The swap or depot move stands even when nothing qualifies (a miss).
+    /// the empty <c>loaded</c> by the spare, if any, or the depot's head magazine. Then pop the last pfn not above
+    /// <paramref name="maxStart"/>. The swap or move stands even when nothing qualifies (a miss).
     /// </summary>
     public bool TryGet(ulong maxStart, MagazineStack depot, MagazinePool pool, out ulong pfn)
     {
@@ -94,13 +106,14 @@ internal struct MagazinePair
             }
             else
             {
-                Magazine? full = depot.TryPop();
+                Magazine? full = _spare ?? depot.TryPop();
                 if (full is null)
                 {
                     pfn = 0;
                     return false;
                 }
 
+                _spare = null;
                 pool.Return(Unload());
                 Load(full);
             }
@@ -111,7 +124,8 @@ internal struct MagazinePair
 
     /// <summary>
     /// <c>__iova_rcache_insert</c>: push into <c>loaded</c> if it has room; else swap with <c>prev</c> if that has
-    /// room; else move the full <c>loaded</c> to the head of the depot and start a fresh magazine.
+    /// room; else move the full <c>loaded</c> to the spare slot if the cache keeps one and it is free, or to the head of
+    /// the depot, and start a fresh magazine.
     /// </summary>
     public void Insert(ulong pfn, MagazineStack depot, MagazinePool pool)
     {
@@ -123,7 +137,10 @@ internal struct MagazinePair
             }
             else
             {
-                depot.Push(Unload());
+                if (_keepsSpare && _spare is null)
+                    _spare = Unload();
+                else
+                    depot.Push(Unload());
                 Load(pool.Rent());
             }
         }
@@ -131,13 +148,23 @@ internal struct MagazinePair
         _loadedPfns[_loadedCount++] = pfn;
     }
 
-    /// <summary>Frees every cached pfn to the tree, <c>loaded</c> then <c>prev</c>, each in index order, as the kernel's flush.</summary>
-    public void FlushTo(IovaDomain domain)
+    /// <summary>
+    /// Frees every cached pfn to the tree, <c>loaded</c> then <c>prev</c> (then the spare), each in index order, as the
+    /// kernel's flush; the spare's magazine goes back to the pool.
+    /// </summary>
+    public void FlushTo(IovaDomain domain, MagazinePool pool)
     {
         domain.FreeCachedToTree(_loadedPfns.AsSpan(0, _loadedCount));
         _loadedCount = 0;
         domain.FreeCachedToTree(_previous.Pfns);
         _previous.Clear();
+        if (_spare is { } spare)
+        {
+            _spare = null;
+            domain.FreeCachedToTree(spare.Pfns);
+            spare.Clear();
+            pool.Return(spare);
+        }
     }
 
     /// <summary>Gives both (flushed, empty) magazines back to the pool; the pair must never be used again.</summary>

@@ -16,12 +16,12 @@ internal abstract class RangeCache
     private readonly int _classCount;
     private readonly RangeCaches _caches;
 
-    protected RangeCache(RangeCaches caches)
+    protected RangeCache(RangeCaches caches, bool keepsSpares)
     {
         _caches = caches;
         _classCount = caches.ClassCount;
         for (int k = 0; k < _classCount; k++)
-            _pairs[k] = new MagazinePair(caches.Pool);
+            _pairs[k] = new MagazinePair(caches.Pool, keepsSpares);
     }
 
     /// <summary>Looks up class <paramref name="sizeClass"/>; the caller provides exclusion.</summary>
@@ -60,11 +60,11 @@ internal abstract class RangeCache
     protected void InsertExclusive(int sizeClass, ulong pfn) =>
         _pairs[sizeClass].Insert(pfn, _caches.Depot(sizeClass), _caches.Pool);
 
-    /// <summary><c>free_cpu_cached_iovas</c>: every class in order, <c>loaded</c> then <c>prev</c>.</summary>
+    /// <summary><c>free_cpu_cached_iovas</c>: every class in order, <c>loaded</c> then <c>prev</c> (then a spare).</summary>
     protected void FlushExclusive(IovaDomain domain)
     {
         for (int k = 0; k < _classCount; k++)
-            _pairs[k].FlushTo(domain);
+            _pairs[k].FlushTo(domain, _caches.Pool);
     }
 
     /// <summary>Gives the (flushed, empty) magazines back to the pool; the cache must never be used again.</summary>

@@ -44,6 +44,7 @@ internal sealed class RangeCaches
         ClassCount = options.SizeClasses;
         CpuCount = options.CpuCount;
         Pool = new MagazinePool(options.MagazineSize);
+        SpareMagazines = options.SpareMagazines;
         _depots = new MagazineStack[ClassCount];
         for (int k = 0; k < ClassCount; k++)
             _depots[k] = new MagazineStack(Pool);
@@ -68,6 +69,9 @@ internal sealed class RangeCaches
     public int CpuCount { get; }
 
     public MagazinePool Pool { get; }
+
+    /// <summary>Whether the caches with one owner keep a spare magazine (<see cref="IovaDomainOptions.SpareMagazines"/>).</summary>
+    public bool SpareMagazines { get; }
 
     /// <summary>Checked mode's record of cached pfns, or <see langword="null"/>.</summary>
     public CheckedModeTracker? Checker { get; }

@@ -26,7 +26,7 @@ internal sealed class ThreadCache : RangeCache
 
     /// <summary>A cache of thread <paramref name="owner"/>.</summary>
     public ThreadCache(RangeCaches caches, Thread owner)
-        : base(caches)
+        : base(caches, caches.SpareMagazines)
     {
         Caches = caches;
         _ownerThread = owner;
@@ -34,7 +34,7 @@ internal sealed class ThreadCache : RangeCache
 
     /// <summary>The cache behind an <see cref="IovaCache"/>, held weakly so that an undisposed handle can be collected.</summary>
     public ThreadCache(RangeCaches caches, IovaCache owner)
-        : base(caches)
+        : base(caches, caches.SpareMagazines)
     {
         Caches = caches;
         _ownerHandle = new WeakReference(owner);

@@ -71,6 +71,7 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
             CpuCount = _options.CpuCount,
             Checked = _options.Checked,
             DepotTrimInterval = _options.DepotTrimInterval,
+            SpareMagazines = _options.SpareMagazines,
             Recorder = _recorder,
         });
         if (_options.UnmapMode != DmaUnmapMode.Strict)

@@ -49,6 +49,12 @@ public sealed class DmaDomainOptions
     /// <summary>The IOVA domain's depot trim period (<see cref="IovaDomainOptions.DepotTrimInterval"/>).</summary>
     public TimeSpan DepotTrimInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Whether workers' and threads' caches keep a private spare magazine (<see cref="IovaDomainOptions.SpareMagazines"/>).
+    /// Defaults to <see langword="true"/>; simulated CPUs always follow the kernel.
+    /// </summary>
+    public bool SpareMagazines { get; init; } = true;
+
     internal void Validate()
     {
         if (Granule < 512 || Granule > 1UL << 32 || !System.Numerics.BitOperations.IsPow2(Granule))

@@ -19,6 +19,15 @@ public sealed class IovaDomainOptions
     public int MagazineSize { get; init; } = 127;
 
     /// <summary>
+    /// Whether a thread's cache and an <see cref="IovaCache"/> keep a private spare full magazine per size class before
+    /// giving one to the shared depot (and take it back before popping the depot). Defaults to <see langword="true"/>:
+    /// it keeps a lazy DMA mapper's flush cycle (255 ranges against two magazines of 127) off the shared depot, so
+    /// threads do not trade magazines across cores. <see langword="false"/> gives them the kernel's two magazines.
+    /// Simulated CPUs always have the kernel's two.
+    /// </summary>
+    public bool SpareMagazines { get; init; } = true;
+
+    /// <summary>
     /// Checked mode: <c>FreeFast</c> and <c>Free</c> verify that the pfn starts a live range of the right size class and
     /// is not already cached, and throw <see cref="InvalidOperationException"/> otherwise. Costs a tree lookup per fast op.
     /// </summary>

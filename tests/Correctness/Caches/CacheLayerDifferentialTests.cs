@@ -48,7 +48,7 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
         // The kernel's own shape (127-pfn magazines, 6 classes) with enough traffic to fill depots.
         var coverage = new Coverage();
         for (int seed = 90_000; seed < 90_004; seed++)
-            RunSeed(seed, coverage, new StreamShape(Classes: 6, MagazineSize: 127, CpuCount: 1, Checked: false, Window: 1 << 19, Ops: 15_000, PhaseLength: 2000, Quiet: true));
+            RunSeed(seed, coverage, new StreamShape(Classes: 6, MagazineSize: 127, CpuCount: 1, Checked: false, Window: 1 << 19, Ops: 15_000, PhaseLength: 2000, Quiet: true, SpareMagazines: false));
         output.WriteLine(coverage.ToString());
         Assert.True(coverage.DepotMagazinesSeen > 0, coverage.ToString());
     }
@@ -63,7 +63,8 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
             Checked: rng.Next(4) == 0,
             Window: 0,
             Ops: OpsPerSeed,
-            OwnedCaches: rng.Next(3));
+            OwnedCaches: rng.Next(3),
+            SpareMagazines: rng.Next(4) != 0);
         var stream = new OpStream(shape, rng);
         try
         {
@@ -107,7 +108,7 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
             $"coverage: hits {Hits}, depot magazines seen {DepotMagazinesSeen}, trimmed {TrimmedMagazines}, fast failures {FastFailures}, flushes {Flushes}";
     }
 
-    private sealed record StreamShape(int Classes, int MagazineSize, int CpuCount, bool Checked, ulong Window, int Ops, int PhaseLength = 150, bool Quiet = false, int OwnedCaches = 0);
+    private sealed record StreamShape(int Classes, int MagazineSize, int CpuCount, bool Checked, ulong Window, int Ops, int PhaseLength = 150, bool Quiet = false, int OwnedCaches = 0, bool SpareMagazines = true);
 
     private sealed class OpStream : IDisposable
     {
@@ -145,8 +146,9 @@ public sealed class CacheLayerDifferentialTests(ITestOutputHelper output)
                 MagazineSize = shape.MagazineSize,
                 Checked = shape.Checked,
                 DepotTrimInterval = Timeout.InfiniteTimeSpan,
+                SpareMagazines = shape.SpareMagazines,
             });
-            _model = new CacheLayerModel(Granule, _start, shape.Classes, shape.MagazineSize, shape.CpuCount, shape.OwnedCaches);
+            _model = new CacheLayerModel(Granule, _start, shape.Classes, shape.MagazineSize, shape.CpuCount, shape.OwnedCaches, shape.SpareMagazines);
             _owned = new IovaCache[shape.OwnedCaches];
             for (int i = 0; i < _owned.Length; i++)
             {

@@ -10,20 +10,23 @@ namespace FastIova.Tests.Correctness.Caches;
 /// Caches 0..CpuCount-1 are the simulated CPUs; cache CpuCount stands for the calling thread's own cache, and the
 /// caches after it for <see cref="IovaCache"/>s. The thread's cache exists from its first use, an owned cache from its
 /// creation to its disposal; a whole-cache flush empties the CPUs, then the existing caches in the order they came
-/// into being, and each existing cache counts towards the trim threshold.
+/// into being, and each existing cache counts towards the trim threshold. The thread and owned caches keep a spare:
+/// a full magazine put aside when both of theirs are full, before the depot, and taken back before the depot.
 /// </remarks>
 internal sealed class CacheLayerModel : IDisposable
 {
     private readonly int _classes;
     private readonly int _magazineSize;
     private readonly int _cpuCount;
+    private readonly bool _spareMagazines;
     private readonly PairModel[][] _caches;
     private readonly List<List<ulong>>[] _depots; // per class; the depot's head is the list's last element
     private readonly Dictionary<ulong, ulong> _fastRanges = []; // pfn -> rounded size, for fast ranges still in the tree
     private readonly List<int> _existing = []; // thread and owned caches, in the order they came into being
 
-    public CacheLayerModel(ulong granule, ulong startPfn, int classes, int magazineSize, int cpuCount, int ownedCaches = 0)
+    public CacheLayerModel(ulong granule, ulong startPfn, int classes, int magazineSize, int cpuCount, int ownedCaches = 0, bool spareMagazines = true)
     {
+        _spareMagazines = spareMagazines;
         Tree = new IovaDomain(granule, startPfn, new IovaDomainOptions { CpuCount = 1, DepotTrimInterval = Timeout.InfiniteTimeSpan });
         _classes = classes;
         _magazineSize = magazineSize;
@@ -150,6 +153,11 @@ internal sealed class CacheLayerModel : IDisposable
             {
                 (pair.Loaded, pair.Previous) = (pair.Previous, pair.Loaded);
             }
+            else if (KeepsSpare(cache) && pair.Spare is null)
+            {
+                pair.Spare = pair.Loaded;
+                pair.Loaded = [];
+            }
             else
             {
                 _depots[k].Add(pair.Loaded);
@@ -167,6 +175,9 @@ internal sealed class CacheLayerModel : IDisposable
         {
             FreeAllToTree(pair.Loaded);
             FreeAllToTree(pair.Previous);
+            if (pair.Spare is not null)
+                FreeAllToTree(pair.Spare);
+            pair.Spare = null;
         }
     }
 
@@ -211,6 +222,8 @@ internal sealed class CacheLayerModel : IDisposable
 
     public void Dispose() => Tree.Dispose();
 
+    private bool KeepsSpare(int cache) => cache >= _cpuCount && _spareMagazines;
+
     private void Touch(int cache)
     {
         if (cache == ThreadCacheIndex && !_existing.Contains(cache))
@@ -232,6 +245,8 @@ internal sealed class CacheLayerModel : IDisposable
         {
             if (pair.Previous.Count > 0)
                 (pair.Loaded, pair.Previous) = (pair.Previous, pair.Loaded);
+            else if (pair.Spare is not null)
+                (pair.Loaded, pair.Spare) = (pair.Spare, null);
             else if (_depots[k].Count > 0)
                 pair.Loaded = PopHead(_depots[k]);
             else
@@ -291,5 +306,6 @@ internal sealed class CacheLayerModel : IDisposable
     {
         public List<ulong> Loaded = [];
         public List<ulong> Previous = [];
+        public List<ulong>? Spare;
     }
 }

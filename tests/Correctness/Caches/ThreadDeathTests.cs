@@ -78,7 +78,8 @@ public sealed class ThreadDeathTests
                     try
                     {
                         ulong size = 1UL << (index % 6);
-                        var pfns = new ulong[2 * MagazineSize + 2];
+                        // One free more than the cache's two magazines and its spare hold: one magazine reaches the depot.
+                        var pfns = new ulong[3 * MagazineSize + 2];
                         for (int i = 0; i < pfns.Length; i++)
                         {
                             if (!domain.TryAllocateFast(size, Limit, true, out pfns[i]))
