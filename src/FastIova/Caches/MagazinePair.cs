@@ -9,11 +9,12 @@ namespace FastIova.Caches;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The spare (not in the kernel) is a full magazine that a cache with one owner keeps instead of pushing it to the
-/// depot, and takes back before popping the depot. A lazy DMA mapper's flush queue (255 ranges) outgrows the two
-/// magazines (2 x 127), so without it every flush cycle moves a magazine through the shared depot, and with two
-/// threads the one a thread pops is mostly the other's: 127 pfns crossing cores each cycle. Simulated CPUs keep the
-/// kernel's rules exactly and have no spare. Invariant: the spare is <see langword="null"/> or full.
+/// The spare (not in the kernel) is a third magazine that a cache with one owner keeps for good, always either full or
+/// empty: a full <c>loaded</c> that finds <c>prev</c> full goes there instead of to the depot, and an empty
+/// <c>loaded</c> that finds <c>prev</c> empty takes it back before the depot. A lazy DMA mapper's flush queue (255
+/// ranges) outgrows two magazines of 127, so without it every flush cycle moves a magazine through the shared depot
+/// and an empty one through the shared pool, and with two threads the magazines a thread takes are mostly the other's:
+/// their lines cross cores every cycle. Simulated CPUs keep the kernel's rules exactly and have no spare.
 /// </para>
 /// <para>
 /// While a magazine is <c>loaded</c>, its pfn array and count live here rather than in the magazine, so that a hit
@@ -28,7 +29,6 @@ internal struct MagazinePair
     private int _loadedCount;
     private Magazine _previous;
     private Magazine? _spare;
-    private readonly bool _keepsSpare;
 
     // Beside the magazines they count: a hit touches one struct. Written only by whoever holds the cache; read racily
     // for statistics.
@@ -41,7 +41,7 @@ internal struct MagazinePair
         _loadedPfns = null!;
         Load(pool.Rent());
         _previous = pool.Rent();
-        _keepsSpare = keepsSpare;
+        _spare = keepsSpare ? pool.Rent() : null;
     }
 
     /// <summary>
@@ -104,16 +104,19 @@ internal struct MagazinePair
             {
                 SwapWithPrevious();
             }
+            else if (_spare is { IsEmpty: false })
+            {
+                SwapWithSpare();
+            }
             else
             {
-                Magazine? full = _spare ?? depot.TryPop();
+                Magazine? full = depot.TryPop();
                 if (full is null)
                 {
                     pfn = 0;
                     return false;
                 }
 
-                _spare = null;
                 pool.Return(Unload());
                 Load(full);
             }
@@ -135,12 +138,13 @@ internal struct MagazinePair
             {
                 SwapWithPrevious();
             }
+            else if (_spare is { IsFull: false })
+            {
+                SwapWithSpare();
+            }
             else
             {
-                if (_keepsSpare && _spare is null)
-                    _spare = Unload();
-                else
-                    depot.Push(Unload());
+                depot.Push(Unload());
                 Load(pool.Rent());
             }
         }
@@ -150,29 +154,29 @@ internal struct MagazinePair
 
     /// <summary>
     /// Frees every cached pfn to the tree, <c>loaded</c> then <c>prev</c> (then the spare), each in index order, as the
-    /// kernel's flush; the spare's magazine goes back to the pool.
+    /// kernel's flush.
     /// </summary>
-    public void FlushTo(IovaDomain domain, MagazinePool pool)
+    public void FlushTo(IovaDomain domain)
     {
         domain.FreeCachedToTree(_loadedPfns.AsSpan(0, _loadedCount));
         _loadedCount = 0;
         domain.FreeCachedToTree(_previous.Pfns);
         _previous.Clear();
-        if (_spare is { } spare)
+        if (_spare is not null)
         {
-            _spare = null;
-            domain.FreeCachedToTree(spare.Pfns);
-            spare.Clear();
-            pool.Return(spare);
+            domain.FreeCachedToTree(_spare.Pfns);
+            _spare.Clear();
         }
     }
 
-    /// <summary>Gives both (flushed, empty) magazines back to the pool; the pair must never be used again.</summary>
+    /// <summary>Gives its (flushed, empty) magazines back to the pool; the pair must never be used again.</summary>
     public void ReturnTo(MagazinePool pool)
     {
         pool.Return(Unload());
         pool.Return(_previous);
-        _loaded = _previous = null!;
+        if (_spare is not null)
+            pool.Return(_spare);
+        _loaded = _previous = _spare = null!;
         _loadedPfns = null!;
     }
 
@@ -181,6 +185,13 @@ internal struct MagazinePair
         var previous = _previous;
         _previous = Unload();
         Load(previous);
+    }
+
+    private void SwapWithSpare()
+    {
+        var spare = _spare!;
+        _spare = Unload();
+        Load(spare);
     }
 
     private void Load(Magazine magazine)

@@ -64,7 +64,7 @@ internal abstract class RangeCache
     protected void FlushExclusive(IovaDomain domain)
     {
         for (int k = 0; k < _classCount; k++)
-            _pairs[k].FlushTo(domain, _caches.Pool);
+            _pairs[k].FlushTo(domain);
     }
 
     /// <summary>Gives the (flushed, empty) magazines back to the pool; the cache must never be used again.</summary>

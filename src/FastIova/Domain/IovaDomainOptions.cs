@@ -19,11 +19,12 @@ public sealed class IovaDomainOptions
     public int MagazineSize { get; init; } = 127;
 
     /// <summary>
-    /// Whether a thread's cache and an <see cref="IovaCache"/> keep a private spare full magazine per size class before
-    /// giving one to the shared depot (and take it back before popping the depot). Defaults to <see langword="true"/>:
-    /// it keeps a lazy DMA mapper's flush cycle (255 ranges against two magazines of 127) off the shared depot, so
-    /// threads do not trade magazines across cores. <see langword="false"/> gives them the kernel's two magazines.
-    /// Simulated CPUs always have the kernel's two.
+    /// Whether a thread's cache and an <see cref="IovaCache"/> keep a third magazine per size class, a private spare
+    /// that takes a full magazine before the shared depot does and gives it back before the depot is asked. Defaults
+    /// to <see langword="true"/>: it keeps a lazy DMA mapper's flush cycle (255 ranges against two magazines of 127)
+    /// off the shared depot and magazine pool, so threads do not trade magazines across cores; it costs one magazine
+    /// (1 KiB at the default size) per class per cache. <see langword="false"/> gives them the kernel's two
+    /// magazines. Simulated CPUs always have the kernel's two.
     /// </summary>
     public bool SpareMagazines { get; init; } = true;
 
