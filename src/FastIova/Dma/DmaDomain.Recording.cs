@@ -74,29 +74,10 @@ public sealed partial class DmaDomain
     {
         RequireOwnDevice(device);
         RequireRecordableSize(size);
-        lock (_recorder!.Gate)
-        {
-            DmaCpu cpu = RecordingCpu(via);
-            bool workaround = device.Uses32BitWorkaround;
-            bool mapped, refused = false;
-            StartWatchingRefusals();
-            _recorder.Hold(mayKeep: true);
-            try
-            {
-                mapped = TryMapCoherentCore(cpu, device, physical, size, out dmaAddress);
-                refused = WasRefused();
-            }
-            finally
-            {
-                _recorder.Release(keep: refused, refused ? $"map_coherent of device {device.Id} ({size} bytes) {RefusedNote}" : null);
-            }
-
-            if (refused)
-                RecordFlip(device, workaround);
-            else
-                _recorder.Write(TraceOpCode.MapCoherent, mapped ? TraceResult.Address(dmaAddress) : TraceResult.Fail, (ulong)device.Id, size);
-            return mapped;
-        }
+        var map = new CoherentMap(device, physical, size);
+        bool mapped = RecordRefusableMap(via, device, ref map);
+        dmaAddress = map.DmaAddress;
+        return mapped;
     }
 
     private bool RecordMapScatterList(DmaMapper via, DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses)
@@ -110,6 +91,17 @@ public sealed partial class DmaDomain
                 throw new ArgumentException($"A recorded segment is at most {TraceSyntax.MaxSegmentLength} bytes (the trace format's limit), not {segment.Length}.", nameof(segments));
         }
 
+        var map = new ScatterListMap(device, boundaryMask, segments, dmaAddresses);
+        return RecordRefusableMap(via, device, ref map);
+    }
+
+    /// <summary>
+    /// A coherent or scatter-list map under the gate: its IOVA operations are held back and kept only if the IOMMU
+    /// model refused a page-table map (see <see cref="RecordFlip"/>); otherwise its own line replays them.
+    /// </summary>
+    private bool RecordRefusableMap<TMap>(DmaMapper via, DmaDevice device, scoped ref TMap map)
+        where TMap : IRecordedMap, allows ref struct
+    {
         lock (_recorder!.Gate)
         {
             DmaCpu cpu = RecordingCpu(via);
@@ -119,20 +111,55 @@ public sealed partial class DmaDomain
             _recorder.Hold(mayKeep: true);
             try
             {
-                mapped = TryMapScatterListCore(cpu, device, boundaryMask, segments, dmaAddresses);
+                mapped = map.Map(this, cpu);
                 refused = WasRefused();
             }
             finally
             {
-                _recorder.Release(keep: refused, refused ? $"map_sg of device {device.Id} ({segments.Length} segments) {RefusedNote}" : null);
+                _recorder.Release(keep: refused, refused ? $"{map.Describe()} {RefusedNote}" : null);
             }
 
             if (refused)
                 RecordFlip(device, workaround);
             else
-                WriteScatterList(device, boundaryMask, segments, mapped ? dmaAddresses[..segments.Length] : default, mapped);
+                map.Write(this, mapped);
             return mapped;
         }
+    }
+
+    /// <summary>One recorded map that the IOMMU model may refuse: the map itself, its line, and its name in a note.</summary>
+    private interface IRecordedMap
+    {
+        bool Map(DmaDomain domain, DmaCpu cpu);
+
+        void Write(DmaDomain domain, bool mapped);
+
+        string Describe();
+    }
+
+    private ref struct CoherentMap(DmaDevice device, ulong physical, ulong size) : IRecordedMap
+    {
+        public ulong DmaAddress;
+
+        public bool Map(DmaDomain domain, DmaCpu cpu) => domain.TryMapCoherentCore(cpu, device, physical, size, out DmaAddress);
+
+        public readonly void Write(DmaDomain domain, bool mapped) =>
+            domain._recorder!.Write(TraceOpCode.MapCoherent, mapped ? TraceResult.Address(DmaAddress) : TraceResult.Fail, (ulong)device.Id, size);
+
+        public readonly string Describe() => $"map_coherent of device {device.Id} ({size} bytes)";
+    }
+
+    private ref struct ScatterListMap(DmaDevice device, ulong boundaryMask, ReadOnlySpan<ScatterSegment> segments, Span<ulong> dmaAddresses) : IRecordedMap
+    {
+        private readonly ReadOnlySpan<ScatterSegment> _segments = segments;
+        private readonly Span<ulong> _dmaAddresses = dmaAddresses;
+
+        public readonly bool Map(DmaDomain domain, DmaCpu cpu) => domain.TryMapScatterListCore(cpu, device, boundaryMask, _segments, _dmaAddresses);
+
+        public readonly void Write(DmaDomain domain, bool mapped) =>
+            domain.WriteScatterList(device, boundaryMask, _segments, mapped ? _dmaAddresses[.._segments.Length] : default, mapped);
+
+        public readonly string Describe() => $"map_sg of device {device.Id} ({_segments.Length} segments)";
     }
 
     private void RecordUnmap(DmaMapper via, ulong dmaAddress, ulong size)
