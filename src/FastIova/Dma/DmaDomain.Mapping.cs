@@ -101,16 +101,25 @@ public sealed partial class DmaDomain
             ThrowUnmapSize(size);
         ThrowIfDisposed();
 
-        ulong iova = dmaAddress - offset;
-        ulong pfn = iova >> _shift, pages = bytes >> _shift;
+        ulong pfn = (dmaAddress - offset) >> _shift;
         _ledger?.Remove(pfn, dmaAddress, size);
+        UnmapIova(via, pfn, bytes >> _shift);
+    }
+
+    /// <summary>
+    /// <c>__iommu_dma_unmap</c> after its checks: the model told of the page-table unmap, then strict mode's IOTLB sync
+    /// and free, or lazy mode's <c>queue_iova</c> (the owner's lock-free append when nothing needs reaping).
+    /// </summary>
+    internal void UnmapIova(DmaMapper via, ulong pfn, ulong pages)
+    {
+        ulong iova = pfn << _shift, bytes = pages << _shift;
         _iommu?.Unmap(iova, bytes);
         if (_queues is null)
         {
             _iommu?.SyncIotlb(iova, bytes);
             via.FreeFast(pfn, pages);
         }
-        else
+        else if (!via.TryAppendOwned(pfn, pages))
         {
             _queues.Enqueue(via.Queue!, via, pfn, pages);
         }

@@ -123,20 +123,12 @@ public abstract partial class DmaMapper
     {
         if (Domain.IsDisposed)
             return false;
-        ulong iova = pfn << _shift, bytes = pages << _shift;
-        _iommu!.Unmap(iova, bytes);
-        if (_queues is null)
-        {
-            _iommu.SyncIotlb(iova, bytes);
-            FreeFast(pfn, pages);
-        }
-        else if (_ownedQueue is null || !TryAppend(pfn, pages))
-        {
-            _queues.Enqueue(Queue!, this, pfn, pages);
-        }
-
+        Domain.UnmapIova(this, pfn, pages);
         return true;
     }
+
+    /// <summary>The owner's append to its own queue when nothing needs reaping (see <see cref="TryAppend"/>); false otherwise.</summary>
+    internal bool TryAppendOwned(ulong pfn, ulong pages) => _ownedQueue is not null && TryAppend(pfn, pages);
 
     /// <summary>An unmap of this mapper reaps its queue into its caches: runs into its loaded magazines where it owns its cache.</summary>
     internal int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
