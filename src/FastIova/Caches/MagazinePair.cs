@@ -127,8 +127,8 @@ internal struct MagazinePair
 
     /// <summary>
     /// <c>__iova_rcache_insert</c>: push into <c>loaded</c> if it has room; else swap with <c>prev</c> if that has
-    /// room; else move the full <c>loaded</c> to the spare slot if the cache keeps one and it is free, or to the head of
-    /// the depot, and start a fresh magazine.
+    /// room; else swap with the spare if the cache keeps one and it is empty; else move the full <c>loaded</c> to the
+    /// head of the depot and start a fresh magazine.
     /// </summary>
     public void Insert(ulong pfn, MagazineStack depot, MagazinePool pool)
     {
