@@ -30,6 +30,10 @@ internal static class SmallDmaDomain
                 ApertureEnd = apertureEnd,
                 Iommu = iommu,
                 DepotTrimInterval = Timeout.InfiniteTimeSpan,
+
+                // A scenario's few ranges never fill two magazines of 127, so a spare would never be used: the caches
+                // stay the kernel's (Flush.SparesRacingOwners explores the spare).
+                SpareMagazines = false,
             },
             timerPeriod: Timeout.InfiniteTimeSpan,
             queueSlots: QueueSlots);

@@ -11,6 +11,12 @@ internal static class FlushScenarios
     public static readonly Scenario ExplicitRacingOwners = new("Flush.ExplicitRacingOwners", ExplicitRacingOwnersAsync);
 
     /// <summary>
+    /// Two owners whose caches keep a spare magazine churn through the spare and the depot while a third thread
+    /// flushes every cache and the depot.
+    /// </summary>
+    public static readonly Scenario SparesRacingOwners = new("Flush.SparesRacingOwners", SparesRacingOwnersAsync);
+
+    /// <summary>
     /// A space of five aligned 2-pfn slots, all of it left in an earlier thread's cache. One worker allocates with
     /// flushCachesOnFailure while an owner allocates and frees through its own cache. The owner holds at most one
     /// range at a time, so after the flush at least four slots are free: the retry after the flush must succeed.
@@ -41,6 +47,28 @@ internal static class FlushScenarios
                 domain.FlushDepot();
                 domain.FlushCaches();
                 domain.FlushCaches();
+                domain.FlushCaches();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        DomainAudit.AssertNothingLost(domain, ledger);
+    }
+
+    private static async Task SparesRacingOwnersAsync()
+    {
+        // One-pfn magazines with a spare: the third free swaps a full magazine into the spare, the fourth pushes one to
+        // the depot, and the allocations take them back in the other order, all inside the owner's side of the
+        // handshake, where a flush empties the spare with the other magazines.
+        using IovaDomain domain = SmallDomain.Create(cpuCount: 1, magazineSize: 1, sizeClasses: 1, spareMagazines: true);
+        var ledger = new OwnershipLedger();
+        Task[] workers =
+        [
+            Task.Run(() => FastPathScenarios.Churn(FastPathEndpoint.Thread(domain, ledger, "A"), size: 1, count: 5)),
+            Task.Run(() => FastPathScenarios.Churn(FastPathEndpoint.Thread(domain, ledger, "B"), size: 1, count: 4)),
+            Task.Run(() =>
+            {
+                domain.FlushCaches();
+                domain.FlushDepot();
                 domain.FlushCaches();
             }),
         ];

@@ -10,7 +10,7 @@ public sealed class DmaConcurrencyTests
     [Theory]
     [AllStrategies]
     public void UnmapsRacingTimer_NothingReusedEarlyOrStranded(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(DmaScenarios.UnmapsRacingTimer, strategy, ExplorationBudget.Short);
+        SystematicExplorer.Explore(DmaScenarios.UnmapsRacingTimer, strategy, ExplorationBudget.Deep);
 
     [Theory]
     [AllStrategies]

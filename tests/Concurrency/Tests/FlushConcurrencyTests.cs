@@ -14,6 +14,11 @@ public sealed class FlushConcurrencyTests
 
     [Theory]
     [AllStrategies]
+    public void ExplicitFlushRacingOwnersWithSpares_LosesNothing(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(FlushScenarios.SparesRacingOwners, strategy, ExplorationBudget.Short);
+
+    [Theory]
+    [AllStrategies]
     public void FailureDrivenFlush_ReturnsEveryCachedRange_SoTheRetrySucceeds(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(FlushScenarios.FailureDrivenRacingOwner, strategy, ExplorationBudget.Deep);
 
