@@ -71,7 +71,7 @@ public sealed partial class DmaDomain
     public DmaWorker CreateWorker()
     {
         ThrowIfDisposed();
-        return DmaWorker.Create(this, _queues);
+        return DmaWorker.Create(this);
     }
 
     /// <summary>Thread and worker flush queues registered now (live owners, and exited ones whose entries await the timer).</summary>
@@ -94,7 +94,7 @@ public sealed partial class DmaDomain
         ThreadLocal<DmaThreadMapper?> mappers = Volatile.Read(ref _threadMappers) ?? CreateThreadTable();
         DmaThreadMapper? mapper = mappers.Value;
         if (mapper is null)
-            mappers.Value = mapper = new DmaThreadMapper(this, _queues?.CreateOwned(Thread.CurrentThread), _queues);
+            mappers.Value = mapper = new DmaThreadMapper(this, _queues?.CreateOwned(Thread.CurrentThread));
         return t_lastMapper = mapper;
     }
 

@@ -241,6 +241,9 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <summary>The IOMMU model told of each map, unmap and flush, or null.</summary>
     internal IIommuModel? Iommu => _iommu;
 
+    /// <summary>The flush queues of a lazy domain (made before any mapper), or null in a strict one.</summary>
+    internal FlushQueues? Queues => _queues;
+
     /// <summary>Whether <see cref="Dispose"/> has begun.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 

@@ -18,8 +18,7 @@ public abstract partial class DmaMapper : IIovaSink
     /// <param name="domain">The domain.</param>
     /// <param name="queue">The mapper's flush queue in a lazy domain.</param>
     /// <param name="ownedCache">The cache it alone uses (a worker's or a thread's), which opens the hot paths; null for a simulated CPU.</param>
-    /// <param name="queues">The domain's flush queues, for the hot unmap.</param>
-    private protected DmaMapper(DmaDomain domain, FlushQueue? queue, ThreadCache? ownedCache = null, FlushQueues? queues = null)
+    private protected DmaMapper(DmaDomain domain, FlushQueue? queue, ThreadCache? ownedCache = null)
     {
         Domain = domain;
         Queue = queue;
@@ -28,12 +27,12 @@ public abstract partial class DmaMapper : IIovaSink
         if (ownedCache is null)
             _hotPages = 0;
         _apertureSpan = _apertureEnd - _firstAddress;
-        _queues = queues;
+        _queues = domain.Queues;
         _ownedQueue = queue is { IsOwned: true } ? queue : null;
         _iommu = domain.Iommu;
         _hotUnmap = ownedCache is null ? HotUnmap.None
             : _iommu is not null ? HotUnmap.Told
-            : queues is null ? HotUnmap.IntoCache
+            : _queues is null ? HotUnmap.IntoCache
             : _ownedQueue is not null ? HotUnmap.IntoQueue
             : HotUnmap.None;
     }

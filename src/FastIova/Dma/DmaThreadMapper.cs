@@ -10,8 +10,8 @@ namespace FastIova.Dma;
 /// records, when they are closed). Should that cache be retired while the thread lives, they would only miss: the
 /// rules look the cache up anew on every call.
 /// </remarks>
-internal sealed class DmaThreadMapper(DmaDomain domain, FlushQueue? queue, FlushQueues? queues)
-    : DmaMapper(domain, queue, domain.Iova.CurrentThreadCache(), queues)
+internal sealed class DmaThreadMapper(DmaDomain domain, FlushQueue? queue)
+    : DmaMapper(domain, queue, domain.Iova.CurrentThreadCache())
 {
     private readonly IovaDomain _iova = domain.Iova;
 

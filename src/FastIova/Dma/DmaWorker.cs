@@ -31,8 +31,8 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     private readonly object _queueOwner;
     private int _disposed;
 
-    private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueues? queues, FlushQueue? queue, object queueOwner)
-        : base(domain, queue, cache.Owned, queues)
+    private DmaWorker(DmaDomain domain, IovaCache cache, FlushQueue? queue, object queueOwner)
+        : base(domain, queue, cache.Owned)
     {
         _cache = cache;
         _startPfn = domain.Iova.StartPfn;
@@ -40,10 +40,10 @@ public sealed class DmaWorker : DmaMapper, IDisposable
     }
 
     /// <summary>Made by <see cref="DmaDomain.CreateWorker"/>.</summary>
-    internal static DmaWorker Create(DmaDomain domain, FlushQueues? queues)
+    internal static DmaWorker Create(DmaDomain domain)
     {
         var owner = new object();
-        return new DmaWorker(domain, domain.Iova.CreateCache(), queues, queues?.CreateOwned(owner), owner);
+        return new DmaWorker(domain, domain.Iova.CreateCache(), domain.Queues?.CreateOwned(owner), owner);
     }
 
     /// <summary>The range cache the worker maps through (its IOVA-level view).</summary>
