@@ -27,9 +27,10 @@ internal sealed class IovaAllocator
     private readonly ulong _dma32Pfn;
     private readonly PlacementSearch _search;
 
-    // Invariant: both cached nodes name live nodes (the anchor at worst), never a removed one; see Remove.
-    private int _cachedNode;
-    private int _cached32Node;
+    // Invariant: both cached nodes name live ranges (the anchor at worst), never a removed one; see Remove. A range is
+    // kept by its start pfn (unique) with the handle it was last seen at, since handles move as leaves shift.
+    private CachedNode _cachedNode;
+    private CachedNode _cached32Node;
 
     // Invariant: a 32-bit request of at least this size fails without searching; reset by any removal below 4 GiB.
     private ulong _max32AllocSize;
@@ -39,7 +40,7 @@ internal sealed class IovaAllocator
         _startPfn = startPfn;
         _dma32Pfn = dma32Pfn;
         _search = search;
-        _cachedNode = _cached32Node = _tree.Anchor;
+        _cachedNode = _cached32Node = new CachedNode(IovaTree.AnchorPfn, _tree.Anchor);
         _max32AllocSize = dma32Pfn;
     }
 
@@ -95,7 +96,7 @@ internal sealed class IovaAllocator
             return AllocationFailure.Dma32Hint;
         }
 
-        int cached = is32 ? _cached32Node : _cachedNode;
+        int cached = is32 ? _cached32Node.Find(_tree) : _cachedNode.Find(_tree);
         ulong alignMask = sizeAligned ? ~(BitOperations.RoundUpToPowerOf2(size) - 1) : ulong.MaxValue;
         ulong cachedHi = _tree.Hi(cached);
 
@@ -115,9 +116,15 @@ internal sealed class IovaAllocator
         LivePfns += size;
         Allocations++;
         if (end < _dma32Pfn)
-            _cached32Node = node;
+        {
+            _cached32Node = new CachedNode(start, node);
+            _cachedNode.FollowInsertion(node);
+        }
         else
-            _cachedNode = node;
+        {
+            _cachedNode = new CachedNode(start, node);
+            _cached32Node.FollowInsertion(node);
+        }
         return AllocationFailure.None;
     }
 
@@ -153,8 +160,9 @@ internal sealed class IovaAllocator
         above = IovaTree.Nil;
         if (_search == PlacementSearch.LinearWalk)
         {
-            // The kernel starts above 4 GiB from the anchor, below it from iova_find_limit's node.
-            int from = limit > _dma32Pfn ? _tree.Anchor : _tree.FindLimit(limit);
+            // The kernel starts above 4 GiB from the anchor, below it from iova_find_limit's node: a range at or
+            // straddling the limit, from which the walk passes every gap below it.
+            int from = limit > _dma32Pfn ? _tree.Anchor : _tree.FirstEndingAtOrAbove(limit);
             return _tree.WalkDown(from, limit, low, size, alignMask);
         }
 
@@ -165,7 +173,7 @@ internal sealed class IovaAllocator
     public bool Free(ulong pfn)
     {
         int node = _tree.FindContaining(pfn, out int successor);
-        if (node == IovaTree.Nil || node == _tree.Anchor)
+        if (node == IovaTree.Nil || _tree.IsAnchor(node))
             return false;
         Remove(node, successor);
         return true;
@@ -183,16 +191,22 @@ internal sealed class IovaAllocator
     /// </summary>
     private void Remove(int node, int successor)
     {
-        ulong lo = _tree.Lo(node), hi = _tree.Hi(node);
-        if (node == _cached32Node || (hi < _dma32Pfn && lo >= _tree.Lo(_cached32Node)))
-            _cached32Node = successor;
+        ulong lo = _tree.Lo(node), hi = _tree.Hi(node), successorLo = _tree.Lo(successor);
+        bool moveCached32 = lo == _cached32Node.Lo || (hi < _dma32Pfn && lo >= _cached32Node.Lo);
+        bool moveCached = lo >= _cachedNode.Lo;
         if (lo < _dma32Pfn)
             _max32AllocSize = _dma32Pfn;
-        if (lo >= _tree.Lo(_cachedNode))
-            _cachedNode = successor;
         LivePfns -= hi - lo + 1;
         Removals++;
-        _tree.Remove(node, successor);
+        successor = _tree.Remove(node);
+        if (moveCached32)
+            _cached32Node = new CachedNode(successorLo, successor);
+        else
+            _cached32Node.FollowRemoval(node);
+        if (moveCached)
+            _cachedNode = new CachedNode(successorLo, successor);
+        else
+            _cachedNode.FollowRemoval(node);
     }
 
     /// <summary>
@@ -205,11 +219,13 @@ internal sealed class IovaAllocator
     public int Reserve(ulong lo, ulong hi)
     {
         // Ranges before this one end below lo and cannot overlap; the kernel's walk from the first node skips them too.
-        for (int n = _tree.FirstEndingAtOrAbove(lo); n != _tree.Anchor && _tree.Lo(n) <= hi; n = _tree.Next(n))
+        for (int n = _tree.FirstEndingAtOrAbove(lo); !_tree.IsAnchor(n) && _tree.Lo(n) <= hi; n = _tree.Next(n))
         {
             if (lo < _tree.Lo(n))
             {
                 LivePfns += _tree.Lo(n) - lo;
+                _cachedNode.FollowExtension(_tree.Lo(n), lo);
+                _cached32Node.FollowExtension(_tree.Lo(n), lo);
                 _tree.ExtendDown(n, lo);
             }
 
@@ -227,7 +243,7 @@ internal sealed class IovaAllocator
     public void CheckInvariants()
     {
         _tree.CheckInvariants();
-        if (!IsLive(_cachedNode) || !IsLive(_cached32Node))
+        if (!IsLive(_cachedNode.Lo) || !IsLive(_cached32Node.Lo))
             throw new InvalidOperationException("IovaAllocator invariant broken: a cached node names a removed range.");
 
         ulong sum = 0;
@@ -237,5 +253,44 @@ internal sealed class IovaAllocator
             throw new InvalidOperationException($"IovaAllocator invariant broken: live pfns {LivePfns}, counted {sum}.");
     }
 
-    private bool IsLive(int node) => node == _tree.Anchor || _tree.FindContaining(_tree.Lo(node)) == node;
+    private bool IsLive(ulong lo) => _tree.FindContaining(lo) is int node && node != IovaTree.Nil && _tree.Lo(node) == lo;
+
+    // A cached node: the range's start pfn, which names it for as long as it lives, and the handle it was last seen at.
+    private struct CachedNode(ulong lo, int handle)
+    {
+        public ulong Lo { get; private set; } = lo;
+
+        private int _handle = handle;
+
+        // The handle, found again by the start pfn when the leaves have shifted since.
+        public int Find(IovaTree tree)
+        {
+            if (!tree.IsAt(_handle, Lo))
+                _handle = tree.FindContaining(Lo);
+            return _handle;
+        }
+
+        // A range inserted at or below the handle in its leaf moved it up a slot (a split moves it further, and Find
+        // then searches).
+        public void FollowInsertion(int inserted)
+        {
+            if (IovaTree.SameLeaf(_handle, inserted) && _handle >= inserted)
+                _handle++;
+        }
+
+        // A range removed below the handle in its leaf moved it down a slot (a merge moves it elsewhere, and Find then
+        // searches).
+        public void FollowRemoval(int removed)
+        {
+            if (IovaTree.SameLeaf(_handle, removed) && _handle > removed)
+                _handle--;
+        }
+
+        // Reserve extends ranges downwards in place; the cached node follows its range.
+        public void FollowExtension(ulong oldLo, ulong newLo)
+        {
+            if (Lo == oldLo)
+                Lo = newLo;
+        }
+    }
 }

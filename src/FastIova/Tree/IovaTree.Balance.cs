@@ -1,117 +1,75 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace FastIova.Tree;
 
-// Mutation: insert, remove and extend, with the red-black fix-ups and the Gap/MaxGap upkeep they need.
+// The red-black tree of leaves: linking a new leaf, unlinking an empty or merged one, the fix-ups, and the MaxGap
+// upkeep they need. Which ranges a leaf holds is IovaTree.Leaves.cs's business.
 internal sealed partial class IovaTree
 {
-    // ---- Mutation ------------------------------------------------------------------------------------------------
-
-    /// <summary>Inserts <c>[lo, hi]</c>, which must not overlap any range; returns its node.</summary>
-    public int Insert(ulong lo, ulong hi)
-    {
-        int n = NewNode(lo, hi);
-        int parent = Nil, x = _root, pred = Nil, succ = Nil;
-        bool left = false;
-        while (x != Nil)
-        {
-            parent = x;
-            if (lo < _nodes[x].Lo)
-            {
-                succ = x;
-                left = true;
-                x = _nodes[x].Left;
-            }
-            else
-            {
-                pred = x;
-                left = false;
-                x = _nodes[x].Right;
-            }
-        }
-
-        Debug.Assert(pred == Nil || _nodes[pred].Hi < lo, "overlaps its predecessor");
-        Debug.Assert(succ == Nil || hi < _nodes[succ].Lo, "overlaps its successor");
-
-        _nodes[n].ParentAndColor = parent | int.MinValue; // new nodes are red
-        if (parent == Nil)
-            _root = n;
-        else if (left)
-            _nodes[parent].Left = n;
-        else
-            _nodes[parent].Right = n;
-
-        _nodes[n].Gap = lo - (pred == Nil ? 0 : _nodes[pred].Hi + 1);
-        if (succ != Nil)
-            _nodes[succ].Gap = _nodes[succ].Lo - (hi + 1);
-        UpdateMaxGapUpward(n, succ); // succ is an ancestor of n (the last node the descent went left at)
-        InsertFixup(n);
-        _nodeCount++;
-        return n;
-    }
-
     /// <summary>
-    /// <see cref="Insert"/> of a range that lies in the gap of node <paramref name="above"/> (as
-    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> reports it): the new node becomes that node's
-    /// in-order predecessor without a descent from the root.
+    /// Links leaf <paramref name="x"/> (its ranges, <c>Floor</c> and <c>LeafMaxGap</c> set) as the in-order predecessor
+    /// of leaf <paramref name="above"/>, whose own <c>LeafMaxGap</c> the caller has already brought up to date.
     /// </summary>
-    public int InsertBelow(int above, ulong lo, ulong hi)
+    private void LinkLeafBelow(int above, int x)
     {
-        // Read before NewNode, which may grow the node array.
-        ulong gapBottom = _nodes[above].Lo - _nodes[above].Gap; // the predecessor's Hi + 1, or 0
-        Debug.Assert(gapBottom <= lo && hi < _nodes[above].Lo, "not in the gap below the hinted node");
-
-        int n = NewNode(lo, hi);
-        int parent = _nodes[above].Left;
+        int parent = _leaves[above].Left;
         if (parent == Nil)
         {
             parent = above;
-            _nodes[above].Left = n;
+            _leaves[above].Left = x;
         }
         else
         {
-            while (_nodes[parent].Right != Nil)
-                parent = _nodes[parent].Right;
-            _nodes[parent].Right = n;
+            while (_leaves[parent].Right != Nil)
+                parent = _leaves[parent].Right;
+            _leaves[parent].Right = x;
         }
 
-        _nodes[n].ParentAndColor = parent | int.MinValue; // new nodes are red
-        _nodes[n].Gap = lo - gapBottom;
-        _nodes[above].Gap = _nodes[above].Lo - (hi + 1);
-        UpdateMaxGapUpward(n, above); // `above` is an ancestor of n
-        InsertFixup(n);
-        _nodeCount++;
-        return n;
+        ref TreeLeaf leaf = ref _leaves[x];
+        leaf.ParentAndColor = parent | int.MinValue; // new leaves are red
+        int prev = _leaves[above].Prev;
+        leaf.Prev = prev;
+        leaf.Next = above;
+        _leaves[above].Prev = x;
+        if (prev != Nil)
+            _leaves[prev].Next = x;
+
+        LeafCount++;
+        UpdateMaxGapUpward(x, above); // `above` is an ancestor of x
+        InsertFixup(x);
     }
 
     /// <summary>
-    /// Removes node <paramref name="z"/> (never the anchor), whose in-order successor the caller has already found
-    /// (<see cref="Next"/>); its slot returns to the free list.
+    /// Unlinks leaf <paramref name="z"/> (emptied, or merged into a neighbour) and frees it. <paramref name="changed"/>
+    /// is the neighbour whose <c>Floor</c> or <c>LeafMaxGap</c> the caller changed for it.
     /// </summary>
-    public void Remove(int z, int succ)
+    private void UnlinkLeaf(int z, int changed)
     {
-        Debug.Assert(z != Anchor && z != Nil && succ == Next(z));
-        ulong succGap = _nodes[succ].Lo - (_nodes[z].Lo - _nodes[z].Gap);
+        int prev = _leaves[z].Prev, next = _leaves[z].Next;
+        if (prev != Nil)
+            _leaves[prev].Next = next;
+        if (next != Nil)
+            _leaves[next].Prev = prev;
+        else
+            _lastLeaf = prev;
 
         int y = z, x;
         bool removedBlack = !IsRed(y);
-        bool succBelowSplice = _nodes[z].Left == Nil && _nodes[z].Right != Nil; // else succ is the splice point's ancestor
-        if (_nodes[z].Left == Nil)
+        if (_leaves[z].Left == Nil)
         {
-            x = _nodes[z].Right;
+            x = _leaves[z].Right;
             Transplant(z, x);
         }
-        else if (_nodes[z].Right == Nil)
+        else if (_leaves[z].Right == Nil)
         {
-            x = _nodes[z].Left;
+            x = _leaves[z].Left;
             Transplant(z, x);
         }
         else
         {
-            y = succ; // z has two children: its successor is the right subtree's minimum
+            y = next; // z has two children: its successor is the right subtree's minimum
             removedBlack = !IsRed(y);
-            x = _nodes[y].Right;
+            x = _leaves[y].Right;
             if (Parent(y) == z)
             {
                 SetParent(x, y);
@@ -119,79 +77,67 @@ internal sealed partial class IovaTree
             else
             {
                 Transplant(y, x);
-                _nodes[y].Right = _nodes[z].Right;
-                SetParent(_nodes[y].Right, y);
+                _leaves[y].Right = _leaves[z].Right;
+                SetParent(_leaves[y].Right, y);
             }
 
             Transplant(z, y);
-            _nodes[y].Left = _nodes[z].Left;
-            SetParent(_nodes[y].Left, y);
-            _nodes[y].ParentAndColor = (_nodes[y].ParentAndColor & int.MaxValue) | (_nodes[z].ParentAndColor & int.MinValue);
+            _leaves[y].Left = _leaves[z].Left;
+            SetParent(_leaves[y].Left, y);
+            _leaves[y].ParentAndColor = (_leaves[y].ParentAndColor & int.MaxValue) | (_leaves[z].ParentAndColor & int.MinValue);
         }
 
-        // Augmented fields must be exact before the fix-up: its rotations only recompute the two nodes they move. The
-        // two changes (succ's gap, the splice under x's parent) lie on one root path, so one walk from the lower covers both.
-        _nodes[succ].Gap = succGap;
-        int splice = Parent(x);
-        if (succBelowSplice)
-            UpdateMaxGapUpward(succ, splice);
-        else
-            UpdateMaxGapUpward(splice, succ);
+        // MaxGap must be exact before the fix-up, whose rotations only recompute the two leaves they move. Two paths
+        // changed: the neighbour's, and the splice's under x's parent. A node on the neighbour's path only has no child
+        // on the splice's, so walking the neighbour's first and the splice's last leaves every node exact. Unlinking is
+        // rare (one operation in about a leaf's capacity), so both walks go to the root.
+        UpdateMaxGapToRoot(changed);
+        UpdateMaxGapToRoot(Parent(x));
         if (removedBlack)
             DeleteFixup(x);
-        _nodes[Nil].ParentAndColor = 0;
+        _leaves[Nil].ParentAndColor = 0;
 
-        _nodes[z] = default;
-        _nodes[z].Left = _freeHead;
-        _freeHead = z;
-        _nodeCount--;
+        LeafCount--;
+        FreeLeaf(z);
     }
-
-    /// <summary>Moves node <paramref name="n"/>'s start down to <paramref name="newLo"/>, into the free gap below it.</summary>
-    public void ExtendDown(int n, ulong newLo)
-    {
-        Debug.Assert(newLo <= _nodes[n].Lo && _nodes[n].Lo - newLo <= _nodes[n].Gap);
-        _nodes[n].Gap -= _nodes[n].Lo - newLo;
-        _nodes[n].Lo = newLo;
-        UpdateMaxGapUpward(n, n);
-    }
-
-    // ---- Red-black machinery ------------------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Recompute(int n)
+    private void Recompute(int x)
     {
-        ref TreeNode node = ref _nodes[n];
-        node.MaxGap = Math.Max(node.Gap, Math.Max(_nodes[node.Left].MaxGap, _nodes[node.Right].MaxGap));
+        ref TreeLeaf leaf = ref _leaves[x];
+        leaf.MaxGap = Math.Max(leaf.LeafMaxGap, Math.Max(_leaves[leaf.Left].MaxGap, _leaves[leaf.Right].MaxGap));
+    }
+
+    private void UpdateMaxGapToRoot(int x)
+    {
+        for (; x != Nil; x = Parent(x))
+            Recompute(x);
     }
 
     /// <summary>
-    /// Recomputes <c>MaxGap</c> from <paramref name="n"/> towards the root. Every change lies on this path at or below
-    /// <paramref name="lastChanged"/>; above it, a node whose value did not change leaves its ancestors unchanged too.
+    /// Recomputes <c>MaxGap</c> from leaf <paramref name="x"/> towards the root. Every change lies on this path at or
+    /// below <paramref name="lastChanged"/>; above it, a leaf whose value did not change leaves its ancestors unchanged too.
     /// </summary>
-    private void UpdateMaxGapUpward(int n, int lastChanged)
+    private void UpdateMaxGapUpward(int x, int lastChanged)
     {
-        var nodes = _nodes;
+        var leaves = _leaves;
 
-        // Up to lastChanged every node is recomputed: the walk must reach lastChanged's own change, whatever stays below.
-        if (lastChanged != Nil)
+        // Up to lastChanged every leaf is recomputed: the walk must reach lastChanged's own change, whatever stays below.
+        while (x != lastChanged && x != Nil)
         {
-            while (n != lastChanged && n != Nil)
-            {
-                ref TreeNode node = ref nodes[n];
-                node.MaxGap = Math.Max(node.Gap, Math.Max(nodes[node.Left].MaxGap, nodes[node.Right].MaxGap));
-                n = node.ParentAndColor & int.MaxValue;
-            }
+            ref TreeLeaf leaf = ref leaves[x];
+            leaf.MaxGap = Math.Max(leaf.LeafMaxGap, Math.Max(leaves[leaf.Left].MaxGap, leaves[leaf.Right].MaxGap));
+            x = leaf.ParentAndColor & int.MaxValue;
         }
 
-        while (n != Nil)
+        while (x != Nil)
         {
-            ref TreeNode node = ref nodes[n];
-            ulong max = Math.Max(node.Gap, Math.Max(nodes[node.Left].MaxGap, nodes[node.Right].MaxGap));
-            if (node.MaxGap == max)
+            ref TreeLeaf leaf = ref leaves[x];
+            ulong max = Math.Max(leaf.LeafMaxGap, Math.Max(leaves[leaf.Left].MaxGap, leaves[leaf.Right].MaxGap));
+            if (leaf.MaxGap == max)
                 return;
-            node.MaxGap = max;
-            n = node.ParentAndColor & int.MaxValue;
+            leaf.MaxGap = max;
+            x = leaf.ParentAndColor & int.MaxValue;
         }
     }
 
@@ -205,7 +151,7 @@ internal sealed partial class IovaTree
 
     // The textbook fix-ups come in mirrored halves; here each is written once for a side, 0 (left) or 1 (right), and
     // its mirror 1 - side.
-    private ref int Child(int n, int side) => ref side == 0 ? ref _nodes[n].Left : ref _nodes[n].Right;
+    private ref int Child(int x, int side) => ref side == 0 ? ref _leaves[x].Left : ref _leaves[x].Right;
 
     // Links `newChild` where `oldChild` hung under `parent` (the root when `parent` is nil).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -214,7 +160,7 @@ internal sealed partial class IovaTree
         if (parent == Nil)
             _root = newChild;
         else
-            Child(parent, oldChild == _nodes[parent].Left ? 0 : 1) = newChild;
+            Child(parent, oldChild == _leaves[parent].Left ? 0 : 1) = newChild;
     }
 
     // Rotates x down towards `side`: Rotate(x, 0) is the left rotation, Rotate(x, 1) the right one.
@@ -239,7 +185,7 @@ internal sealed partial class IovaTree
         while (IsRed(Parent(z)))
         {
             int p = Parent(z), g = Parent(p);
-            int side = p == _nodes[g].Left ? 0 : 1; // the side of g that p hangs on
+            int side = p == _leaves[g].Left ? 0 : 1; // the side of g that p hangs on
             int uncle = Child(g, 1 - side);
             if (IsRed(uncle))
             {
@@ -270,7 +216,7 @@ internal sealed partial class IovaTree
         while (x != _root && !IsRed(x))
         {
             int p = Parent(x);
-            int side = x == _nodes[p].Left ? 0 : 1; // the side of p that x hangs on
+            int side = x == _leaves[p].Left ? 0 : 1; // the side of p that x hangs on
             int w = Child(p, 1 - side);
             if (IsRed(w))
             {
@@ -295,7 +241,7 @@ internal sealed partial class IovaTree
                 w = Child(p, 1 - side);
             }
 
-            _nodes[w].ParentAndColor = (_nodes[w].ParentAndColor & int.MaxValue) | (_nodes[p].ParentAndColor & int.MinValue);
+            _leaves[w].ParentAndColor = (_leaves[w].ParentAndColor & int.MaxValue) | (_leaves[p].ParentAndColor & int.MinValue);
             SetBlack(p);
             SetBlack(Child(w, 1 - side));
             Rotate(p, side);

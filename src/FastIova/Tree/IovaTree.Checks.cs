@@ -3,63 +3,85 @@ namespace FastIova.Tree;
 // Validation: every invariant of the class remarks, checked by a full walk.
 internal sealed partial class IovaTree
 {
-    // ---- Validation ----------------------------------------------------------------------------------------------
-
     /// <summary>Checks every invariant of the tree; throws <see cref="InvalidOperationException"/> naming the first broken one.</summary>
     public void CheckInvariants()
     {
-        if (_nodes[Nil].MaxGap != 0 || _nodes[Nil].Gap != 0 || IsRed(Nil))
-            throw Broken("the nil sentinel must be black with no gap");
+        if (_leaves[Nil].MaxGap != 0 || _leaves[Nil].LeafMaxGap != 0 || IsRed(Nil))
+            throw Broken("the nil leaf must be black with no gap");
         if (IsRed(_root))
             throw Broken("the root must be black");
         if (Parent(_root) != Nil)
             throw Broken("the root must have no parent");
 
-        int visited = 0;
-        ulong previousHiPlusOne = 0;
-        bool first = true;
-        CheckSubtree(_root, ref visited, ref previousHiPlusOne, ref first);
-        if (visited != _nodeCount)
-            throw Broken($"node count {_nodeCount} but {visited} nodes reachable");
-
-        int last = _root;
-        while (_nodes[last].Right != Nil)
-            last = _nodes[last].Right;
-        if (last != Anchor || _nodes[Anchor].Lo != AnchorPfn || _nodes[Anchor].Hi != AnchorPfn)
-            throw Broken("the anchor must be the last node, at pfn 2^64-1");
+        var walk = new Walk();
+        CheckSubtree(_root, ref walk);
+        if (walk.Ranges != _count)
+            throw Broken($"range count {_count} but {walk.Ranges} ranges reachable");
+        if (walk.Leaves != LeafCount)
+            throw Broken($"leaf count {LeafCount} but {walk.Leaves} leaves reachable");
+        if (walk.Last != _lastLeaf || _leaves[walk.Last].Next != Nil)
+            throw Broken($"the last leaf is {walk.Last}, recorded {_lastLeaf}");
+        int anchor = Anchor;
+        if (_lo[anchor] != AnchorPfn || _hi[anchor] != AnchorPfn)
+            throw Broken("the anchor must be the last range, at pfn 2^64-1");
     }
 
-    private int CheckSubtree(int n, ref int visited, ref ulong previousHiPlusOne, ref bool first)
+    private struct Walk
     {
-        if (n == Nil)
+        public int Ranges;
+        public int Leaves;
+        public int Last; // the previous leaf in order, Nil before the first
+        public ulong PreviousHiPlusOne;
+    }
+
+    private int CheckSubtree(int x, ref Walk walk)
+    {
+        if (x == Nil)
             return 1;
-        ref TreeNode node = ref _nodes[n];
-        if (node.Left != Nil && Parent(node.Left) != n || node.Right != Nil && Parent(node.Right) != n)
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}]: a child's parent link is wrong");
-        if (IsRed(n) && (IsRed(node.Left) || IsRed(node.Right)))
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}]: red node with a red child");
+        ref TreeLeaf leaf = ref _leaves[x];
+        if (leaf.Left != Nil && Parent(leaf.Left) != x || leaf.Right != Nil && Parent(leaf.Right) != x)
+            throw Broken($"leaf {x}: a child's parent link is wrong");
+        if (IsRed(x) && (IsRed(leaf.Left) || IsRed(leaf.Right)))
+            throw Broken($"leaf {x}: red leaf with a red child");
 
-        int leftBlack = CheckSubtree(node.Left, ref visited, ref previousHiPlusOne, ref first);
-
-        if (node.Lo > node.Hi)
-            throw Broken($"node {n}: lo {node.Lo} above hi {node.Hi}");
-        if (!first && node.Lo < previousHiPlusOne)
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}] overlaps or precedes its predecessor (ends at {previousHiPlusOne - 1})");
-        ulong expectedGap = node.Lo - previousHiPlusOne;
-        if (node.Gap != expectedGap)
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}]: gap {node.Gap}, expected {expectedGap}");
-        first = false;
-        previousHiPlusOne = node.Hi + 1; // wraps to 0 only after the anchor, which is last
-        visited++;
-
-        int rightBlack = CheckSubtree(node.Right, ref visited, ref previousHiPlusOne, ref first);
+        int leftBlack = CheckSubtree(leaf.Left, ref walk);
+        CheckLeaf(x, ref walk);
+        int rightBlack = CheckSubtree(leaf.Right, ref walk);
         if (leftBlack != rightBlack)
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}]: black heights differ ({leftBlack} vs {rightBlack})");
+            throw Broken($"leaf {x}: black heights differ ({leftBlack} vs {rightBlack})");
 
-        ulong expectedMax = Math.Max(node.Gap, Math.Max(_nodes[node.Left].MaxGap, _nodes[node.Right].MaxGap));
-        if (node.MaxGap != expectedMax)
-            throw Broken($"node {n} [{node.Lo}, {node.Hi}]: max gap {node.MaxGap}, expected {expectedMax}");
-        return leftBlack + (IsRed(n) ? 0 : 1);
+        ulong expectedMax = Math.Max(leaf.LeafMaxGap, Math.Max(_leaves[leaf.Left].MaxGap, _leaves[leaf.Right].MaxGap));
+        if (leaf.MaxGap != expectedMax)
+            throw Broken($"leaf {x}: max gap {leaf.MaxGap}, expected {expectedMax}");
+        return leftBlack + (IsRed(x) ? 0 : 1);
+    }
+
+    private void CheckLeaf(int x, ref Walk walk)
+    {
+        ref TreeLeaf leaf = ref _leaves[x];
+        if (leaf.Count < 1 || leaf.Count > LeafCapacity)
+            throw Broken($"leaf {x} holds {leaf.Count} ranges");
+        if (leaf.Prev != walk.Last || (walk.Last != Nil && _leaves[walk.Last].Next != x))
+            throw Broken($"leaf {x}: the leaf list disagrees with the tree's order");
+        if (leaf.Floor != walk.PreviousHiPlusOne)
+            throw Broken($"leaf {x}: floor {leaf.Floor}, expected {walk.PreviousHiPlusOne}");
+
+        ulong maxGap = 0;
+        for (int n = x << LeafShift, end = n + leaf.Count; n < end; n++)
+        {
+            if (_lo[n] > _hi[n])
+                throw Broken($"range {n}: lo {_lo[n]} above hi {_hi[n]}");
+            if (walk.Ranges > 0 && _lo[n] < walk.PreviousHiPlusOne)
+                throw Broken($"range {n} [{_lo[n]}, {_hi[n]}] overlaps or precedes its predecessor (ends at {walk.PreviousHiPlusOne - 1})");
+            maxGap = Math.Max(maxGap, _lo[n] - walk.PreviousHiPlusOne);
+            walk.PreviousHiPlusOne = _hi[n] + 1; // wraps to 0 only after the anchor, which is last
+            walk.Ranges++;
+        }
+
+        if (leaf.LeafMaxGap != maxGap)
+            throw Broken($"leaf {x}: leaf max gap {leaf.LeafMaxGap}, expected {maxGap}");
+        walk.Leaves++;
+        walk.Last = x;
     }
 
     private static InvalidOperationException Broken(string what) => new($"IovaTree invariant broken: {what}.");

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace FastIova.Tree;
 
 // Searches: containment, placement (the augmented descent and the kernel's linear walk) and iova_find_limit.
@@ -5,74 +8,70 @@ internal sealed partial class IovaTree
 {
     // ---- Queries -------------------------------------------------------------------------------------------------
 
-    /// <summary>The node whose range contains <paramref name="pfn"/>, or <see cref="Nil"/>.</summary>
+    /// <summary>The range containing <paramref name="pfn"/>, or <see cref="Nil"/>.</summary>
     public int FindContaining(ulong pfn)
     {
-        var nodes = _nodes;
-        int x = _root;
-        while (x != Nil)
-        {
-            ref TreeNode node = ref nodes[x];
-            if (pfn < node.Lo)
-                x = node.Left;
-            else if (pfn > node.Hi)
-                x = node.Right;
-            else
-                return x;
-        }
-
-        return Nil;
+        int last = LastStartingAtOrBelow(FindLeaf(pfn), pfn);
+        return _lo[last] <= pfn && _hi[last] >= pfn ? last : Nil;
     }
 
     /// <summary>
-    /// <see cref="FindContaining(ulong)"/>, also giving the node's in-order successor (as <see cref="Next"/> would), found
-    /// on the same descent: the last node the descent went left at, unless the found node has a right subtree.
+    /// <see cref="FindContaining(ulong)"/>, also giving the range's successor (as <see cref="Next"/> would): <c>Free</c>
+    /// needs both.
     /// </summary>
     public int FindContaining(ulong pfn, out int successor)
     {
-        var nodes = _nodes;
-        int x = _root, lastLeftTurn = Nil;
-        while (x != Nil)
-        {
-            ref TreeNode node = ref nodes[x];
-            if (pfn < node.Lo)
-            {
-                lastLeftTurn = x;
-                x = node.Left;
-            }
-            else if (pfn > node.Hi)
-            {
-                x = node.Right;
-            }
-            else
-            {
-                successor = node.Right == Nil ? lastLeftTurn : Leftmost(node.Right);
-                return x;
-            }
-        }
-
-        successor = Nil;
-        return Nil;
+        int found = FindContaining(pfn);
+        successor = found == Nil ? Nil : Next(found);
+        return found;
     }
 
-    /// <summary>The lowest node whose range ends at or above <paramref name="pfn"/> (the anchor at worst).</summary>
+    /// <summary>The lowest range ending at or above <paramref name="pfn"/> (the anchor at worst).</summary>
     public int FirstEndingAtOrAbove(ulong pfn)
     {
-        int x = _root, candidate = Anchor;
+        // The leaf covering pfn ends at or above it, so the range after the last one starting at or below pfn is in it.
+        int last = LastStartingAtOrBelow(FindLeaf(pfn), pfn);
+        return _hi[last] >= pfn ? last : last + 1;
+    }
+
+    // The leaf covering pfn: the last whose floor is at or below it (the first leaf's floor is 0).
+    private int FindLeaf(ulong pfn)
+    {
+        var leaves = _leaves;
+        int x = _root, covering = Nil;
         while (x != Nil)
         {
-            if (_nodes[x].Hi >= pfn)
+            ref TreeLeaf leaf = ref leaves[x];
+            if (pfn < leaf.Floor)
             {
-                candidate = x;
-                x = _nodes[x].Left;
+                x = leaf.Left;
             }
             else
             {
-                x = _nodes[x].Right;
+                covering = x;
+                x = leaf.Right;
             }
         }
 
-        return candidate;
+        return covering;
+    }
+
+    // The handle of the leaf's last range starting at or below pfn, or of its first range when none does (pfn is then
+    // in the first range's gap). A plain binary search: measured against counting with vector compares (slower: it
+    // reads every range) and against a branch-free search (slower still: each step then waits for the last one's load,
+    // where the branches mostly predict, since consecutive calls tend to probe the same places).
+    private int LastStartingAtOrBelow(int leaf, ulong pfn)
+    {
+        ref ulong lo = ref MemoryMarshal.GetArrayDataReference(_lo);
+        int at = leaf << LeafShift, length = _leaves[leaf].Count;
+        while (length > 1)
+        {
+            int half = length >> 1;
+            at += Unsafe.Add(ref lo, at + half) <= pfn ? half : 0;
+            length -= half;
+        }
+
+        return at;
     }
 
     // ---- Placement: the highest aligned block of `size` free pfns in a window ---------------------------------------
@@ -98,57 +97,83 @@ internal sealed partial class IovaTree
     public ulong FindHighest(ulong low, ulong high, ulong size, ulong alignMask, out int above)
     {
         above = Nil;
-        if (low > high || high - low + 1 < size || _nodes[_root].MaxGap < size)
+        if (low > high || high - low + 1 < size || _leaves[_root].MaxGap < size)
             return NotFound;
         above = FindHighestGap(_root, low, high, size, alignMask);
         return above == Nil ? NotFound : HighestStartInGap(above, high, size, alignMask);
     }
 
-    // The block's start in the gap below x, capped by the window's top; FindHighestGap has checked that it fits.
-    private ulong HighestStartInGap(int x, ulong high, ulong size, ulong alignMask) =>
-        (Math.Min(_nodes[x].Lo - 1, high) - size + 1) & alignMask;
+    // The block's start in the gap below range n, capped by the window's top; the search has checked that it fits.
+    private ulong HighestStartInGap(int n, ulong high, ulong size, ulong alignMask) =>
+        (Math.Min(_lo[n] - 1, high) - size + 1) & alignMask;
 
-    // The node whose gap holds the highest fitting block, or Nil. Precondition: x's subtree holds a gap of at least
-    // `size` (MaxGap checked by the caller).
+    // The range whose gap holds the highest fitting block, or Nil. Precondition: leaf x's subtree holds a gap of at
+    // least `size` (MaxGap checked by the caller).
     private int FindHighestGap(int x, ulong low, ulong high, ulong size, ulong alignMask)
     {
         while (true)
         {
-            ref TreeNode node = ref _nodes[x];
+            ref TreeLeaf leaf = ref _leaves[x];
 
             // Read both children's MaxGap before deciding: the two loads are independent, so with a tree larger than
             // the caches their misses overlap instead of costing one after the other.
-            int right = node.Right, left = node.Left;
-            ulong rightMax = _nodes[right].MaxGap;
-            ulong leftMax = _nodes[left].MaxGap;
+            int right = leaf.Right, left = leaf.Left;
+            ulong rightMax = _leaves[right].MaxGap;
+            ulong leftMax = _leaves[left].MaxGap;
 
-            // Gaps in the right subtree start above node.Hi: they matter only if node.Hi is below the window's top.
-            if (node.Hi < high && rightMax >= size)
+            // Gaps in the right subtree start above this leaf's last end: they matter only if that is below the
+            // window's top.
+            if (rightMax >= size && _hi[(x << LeafShift) + leaf.Count - 1] < high)
             {
                 int found = FindHighestGap(right, low, high, size, alignMask);
                 if (found != Nil)
                     return found;
             }
 
-            ulong gapBottom = node.Lo - node.Gap;
-            if (node.Gap >= size && node.Lo > low)
+            if (leaf.LeafMaxGap >= size)
             {
-                ulong top = Math.Min(node.Lo - 1, high);
-                ulong bottom = Math.Max(gapBottom, low);
-                if (top >= bottom && top - bottom + 1 >= size && ((top - size + 1) & alignMask) >= bottom)
-                    return x; // HighestStartInGap gives the same start again
+                int found = FindHighestGapInLeaf(x, low, high, size, alignMask);
+                if (found != Nil)
+                    return found;
             }
 
-            // Gaps in the left subtree all end below this node's gap: none can reach the window if that gap starts at
+            // Gaps in the left subtree all end below this leaf's floor: none can reach the window if the floor is at
             // or below the window's bottom.
-            if (gapBottom <= low || leftMax < size)
+            if (leaf.Floor <= low || leftMax < size)
                 return Nil;
             x = left;
         }
     }
 
+    // The leaf's gaps from the window's top down: the first that holds an aligned block inside the window.
+    private int FindHighestGapInLeaf(int x, ulong low, ulong high, ulong size, ulong alignMask)
+    {
+        ref TreeLeaf leaf = ref _leaves[x];
+        int first = x << LeafShift;
+
+        // The range whose gap holds the window's top, or the leaf's last range if the window reaches past it.
+        int n = LastStartingAtOrBelow(x, high);
+        if (_lo[n] <= high)
+            n = Math.Min(n + 1, first + leaf.Count - 1);
+        for (; n >= first; n--)
+        {
+            ulong lo = _lo[n];
+            if (lo <= low)
+                return Nil; // this gap and every lower one end below the window
+            ulong gapBottom = n == first ? leaf.Floor : _hi[n - 1] + 1;
+            if (lo - gapBottom < size)
+                continue;
+            ulong top = Math.Min(lo - 1, high);
+            ulong bottom = Math.Max(gapBottom, low);
+            if (top >= bottom && top - bottom + 1 >= size && ((top - size + 1) & alignMask) >= bottom)
+                return n; // HighestStartInGap gives the same start again
+        }
+
+        return Nil;
+    }
+
     /// <summary>
-    /// The kernel's walk (<c>__alloc_and_insert_iova_range</c>'s loop): from node <paramref name="from"/> downwards,
+    /// The kernel's walk (<c>__alloc_and_insert_iova_range</c>'s loop): from range <paramref name="from"/> downwards,
     /// gap by gap, capping the top at <paramref name="highExclusive"/>, until a block fits or falls below
     /// <paramref name="low"/>. Linear in the ranges passed; kept as the reference and the benchmark baseline.
     /// </summary>
@@ -159,48 +184,12 @@ internal sealed partial class IovaTree
         ulong start;
         do
         {
-            high = Math.Min(high, _nodes[current].Lo);
+            high = Math.Min(high, _lo[current]);
             start = unchecked(high - size) & alignMask;
             current = Prev(current);
         }
-        while (current != Nil && start <= _nodes[current].Hi && start >= low);
+        while (current != Nil && start <= _hi[current] && start >= low);
 
         return high < size || start < low ? NotFound : start;
-    }
-
-    /// <summary>
-    /// The kernel's <c>iova_find_limit</c>: a node at or straddling <paramref name="limitExclusive"/> from which a
-    /// downward walk covers every gap below it.
-    /// </summary>
-    public int FindLimit(ulong limitExclusive)
-    {
-        int node = _root;
-        while (_nodes[node].Hi < limitExclusive)
-            node = _nodes[node].Right;
-
-        while (true)
-        {
-            while (_nodes[node].Left != Nil && _nodes[_nodes[node].Left].Lo >= limitExclusive)
-                node = _nodes[node].Left;
-
-            if (_nodes[node].Left == Nil)
-                return node;
-
-            int next = _nodes[node].Left;
-            bool moved = false;
-            while (_nodes[next].Right != Nil)
-            {
-                next = _nodes[next].Right;
-                if (_nodes[next].Lo >= limitExclusive)
-                {
-                    node = next;
-                    moved = true;
-                    break;
-                }
-            }
-
-            if (!moved)
-                return node;
-        }
     }
 }

@@ -1,0 +1,285 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FastIova.Tree;
+
+// Range mutation inside the leaves: insert, remove and extend, with the splits, merges and LeafMaxGap upkeep they need.
+internal sealed partial class IovaTree
+{
+    // A leaf left with fewer ranges than this after a removal merges into a neighbour that can take them and stay at
+    // or under MergedMost; the gap between the two bounds keeps a leaf from splitting and merging back and forth.
+    private const int MergeBelow = LeafCapacity / 4;
+    private const int MergedMost = LeafCapacity * 3 / 4;
+
+    /// <summary>Inserts <c>[lo, hi]</c>, which must not overlap any range; returns its handle.</summary>
+    public int Insert(ulong lo, ulong hi) => InsertBelow(FirstEndingAtOrAbove(lo), lo, hi);
+
+    /// <summary>
+    /// Inserts <c>[lo, hi]</c>, which lies in the gap below range <paramref name="above"/> (as
+    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> reports it), as that range's predecessor; returns
+    /// its handle.
+    /// </summary>
+    public int InsertBelow(int above, ulong lo, ulong hi)
+    {
+        int leaf = above >> LeafShift, slot = above & SlotMask;
+        System.Diagnostics.Debug.Assert(GapBottom(above) <= lo && lo <= hi && hi < _lo[above], "not in the gap below the hinted range");
+        if (_leaves[leaf].Count == LeafCapacity)
+        {
+            // Below a full leaf's first range (the top-down allocation's usual place) a new leaf starts, so that
+            // ranges allocated in address order fill their leaves instead of leaving them half full.
+            if (slot == 0)
+                return StartLeafBelow(leaf, lo, hi);
+            (leaf, slot) = Split(leaf, slot);
+        }
+
+        return InsertAt(leaf, slot, lo, hi);
+    }
+
+    // The new range goes at `slot` of `leaf`, which has room, in the gap below the range now there.
+    private int InsertAt(int leaf, int slot, ulong lo, ulong hi)
+    {
+        ref TreeLeaf header = ref _leaves[leaf];
+        int at = (leaf << LeafShift) + slot, moved = header.Count - slot;
+        ulong gapBottom = slot == 0 ? header.Floor : _hi[at - 1] + 1;
+        ulong oldGap = _lo[at] - gapBottom;
+        ShiftUp(at, moved);
+        _lo[at] = lo;
+        _hi[at] = hi;
+        header.Count++;
+        _count++;
+
+        // The gap split in two smaller ones; the leaf's largest can only have shrunk, and only if it was this one.
+        if (oldGap == header.LeafMaxGap)
+            RefreshLeafMaxGap(leaf);
+        return at;
+    }
+
+    // A new leaf holding just [lo, hi], linked below full `leaf`, whose first range's gap it takes its place in.
+    private int StartLeafBelow(int leaf, ulong lo, ulong hi)
+    {
+        int x = NewLeaf();
+        int first = leaf << LeafShift, at = x << LeafShift;
+        ref TreeLeaf above = ref _leaves[leaf];
+        ref TreeLeaf header = ref _leaves[x];
+        _lo[at] = lo;
+        _hi[at] = hi;
+        header.Count = 1;
+        header.Floor = above.Floor;
+        header.LeafMaxGap = lo - above.Floor;
+
+        ulong oldGap = _lo[first] - above.Floor;
+        above.Floor = hi + 1;
+        if (oldGap == above.LeafMaxGap)
+            above.LeafMaxGap = ScanLeafMaxGap(leaf); // LinkLeafBelow's walk carries it up
+        _count++;
+        LinkLeafBelow(leaf, x);
+        return at;
+    }
+
+    // Moves the lower half of full `leaf` to a new leaf linked below it; returns where the range that was at `slot`
+    // now is, which is where a range inserted below it goes.
+    private (int Leaf, int Slot) Split(int leaf, int slot)
+    {
+        const int Half = LeafCapacity / 2;
+        int x = NewLeaf();
+        int from = leaf << LeafShift, to = x << LeafShift;
+        _lo.AsSpan(from, Half).CopyTo(_lo.AsSpan(to, Half));
+        _hi.AsSpan(from, Half).CopyTo(_hi.AsSpan(to, Half));
+        _lo.AsSpan(from + Half, LeafCapacity - Half).CopyTo(_lo.AsSpan(from, LeafCapacity - Half));
+        _hi.AsSpan(from + Half, LeafCapacity - Half).CopyTo(_hi.AsSpan(from, LeafCapacity - Half));
+
+        ref TreeLeaf upper = ref _leaves[leaf];
+        ref TreeLeaf lower = ref _leaves[x];
+        lower.Count = Half;
+        lower.Floor = upper.Floor;
+        upper.Count = LeafCapacity - Half;
+        upper.Floor = _hi[to + Half - 1] + 1;
+        lower.LeafMaxGap = ScanLeafMaxGap(x);
+        upper.LeafMaxGap = ScanLeafMaxGap(leaf);
+        LinkLeafBelow(leaf, x);
+        return slot < Half ? (x, slot) : (leaf, slot - Half);
+    }
+
+    /// <summary>
+    /// Removes range <paramref name="z"/> (never the anchor); returns the handle its successor has afterwards. The
+    /// successor's gap takes in the removed range and its gap.
+    /// </summary>
+    public int Remove(int z)
+    {
+        System.Diagnostics.Debug.Assert(z != Nil && !IsAnchor(z));
+        int leaf = z >> LeafShift, slot = z & SlotMask;
+        ref TreeLeaf header = ref _leaves[leaf];
+        int count = header.Count;
+        ulong gapBottom = slot == 0 ? header.Floor : _hi[z - 1] + 1;
+        _count--;
+
+        int successor;
+        if (slot + 1 < count)
+        {
+            // The successor is in this leaf. Its gap grows to cover the removed range and that range's gap, so the
+            // leaf's largest gap is at least what it was, and exactly the larger of the two.
+            int moved = count - slot - 1;
+            ShiftDown(z, moved);
+            header.Count = count - 1;
+            ulong merged = _lo[z] - gapBottom;
+            if (merged > header.LeafMaxGap)
+            {
+                header.LeafMaxGap = merged;
+                UpdateMaxGapUpward(leaf, leaf);
+            }
+
+            successor = z;
+        }
+        else
+        {
+            // The leaf's last range: the successor starts the next leaf (there is one, the anchor's at worst), whose
+            // floor drops to the removed gap's bottom. This leaf loses that gap.
+            ulong removedGap = _lo[z] - gapBottom;
+            int next = header.Next;
+            ref TreeLeaf nextHeader = ref _leaves[next];
+            nextHeader.Floor = gapBottom;
+            nextHeader.LeafMaxGap = Math.Max(nextHeader.LeafMaxGap, _lo[next << LeafShift] - gapBottom);
+            header.Count = count - 1;
+            if (count == 1)
+            {
+                UnlinkLeaf(leaf, next);
+                return next << LeafShift;
+            }
+
+            UpdateMaxGapUpward(next, next);
+            if (removedGap == header.LeafMaxGap)
+                RefreshLeafMaxGap(leaf);
+            successor = next << LeafShift;
+        }
+
+        if (header.Count < MergeBelow)
+        {
+            ulong successorLo = _lo[successor];
+            if (TryMerge(leaf))
+                successor = FindContaining(successorLo);
+        }
+
+        return successor;
+    }
+
+    // Moves sparse `leaf`'s ranges into a neighbour with room (the previous leaf first: appending shifts nothing).
+    private bool TryMerge(int leaf)
+    {
+        ref TreeLeaf header = ref _leaves[leaf];
+        int count = header.Count, from = leaf << LeafShift;
+        int prev = header.Prev, next = header.Next;
+        if (prev != Nil && _leaves[prev].Count + count <= MergedMost)
+        {
+            // The moved ranges keep their gaps: this leaf's floor is the previous leaf's last end + 1.
+            ref TreeLeaf into = ref _leaves[prev];
+            int to = (prev << LeafShift) + into.Count;
+            _lo.AsSpan(from, count).CopyTo(_lo.AsSpan(to, count));
+            _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
+            into.Count += count;
+            into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
+            UnlinkLeaf(leaf, prev);
+            return true;
+        }
+
+        if (next != Nil && _leaves[next].Count + count <= MergedMost)
+        {
+            ref TreeLeaf into = ref _leaves[next];
+            int to = next << LeafShift;
+            _lo.AsSpan(to, into.Count).CopyTo(_lo.AsSpan(to + count, into.Count));
+            _hi.AsSpan(to, into.Count).CopyTo(_hi.AsSpan(to + count, into.Count));
+            _lo.AsSpan(from, count).CopyTo(_lo.AsSpan(to, count));
+            _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
+            into.Count += count;
+            into.Floor = header.Floor;
+            into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
+            UnlinkLeaf(leaf, next);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Moves range <paramref name="n"/>'s start down to <paramref name="newLo"/>, into the free gap below it.</summary>
+    public void ExtendDown(int n, ulong newLo)
+    {
+        ulong gapBottom = GapBottom(n);
+        System.Diagnostics.Debug.Assert(gapBottom <= newLo && newLo <= _lo[n]);
+        ulong oldGap = _lo[n] - gapBottom;
+        _lo[n] = newLo;
+        if (oldGap == _leaves[n >> LeafShift].LeafMaxGap)
+            RefreshLeafMaxGap(n >> LeafShift);
+    }
+
+    // Moves ranges [at, at + count) one slot up, four pfns per vector copy from the top down (each copy's source lies
+    // below what the previous one wrote). Not Span.CopyTo: overlapping copies leave managed code for the C library's
+    // memmove, which costs more than the few pfns moved.
+    private void ShiftUp(int at, int count)
+    {
+        ShiftUp(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), at), count);
+        ShiftUp(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), at), count);
+    }
+
+    private static void ShiftUp(ref ulong from, int count)
+    {
+        int i = count;
+        for (; i >= Vector256<ulong>.Count; i -= Vector256<ulong>.Count)
+            Vector256.LoadUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count)).StoreUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count + 1));
+        for (i--; i >= 0; i--)
+            Unsafe.Add(ref from, i + 1) = Unsafe.Add(ref from, i);
+    }
+
+    // Moves ranges [at + 1, at + 1 + count) one slot down, over the range at `at`, from the bottom up.
+    private void ShiftDown(int at, int count)
+    {
+        ShiftDown(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), at), count);
+        ShiftDown(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), at), count);
+    }
+
+    private static void ShiftDown(ref ulong to, int count)
+    {
+        int i = 0;
+        for (; i + Vector256<ulong>.Count <= count; i += Vector256<ulong>.Count)
+            Vector256.LoadUnsafe(ref to, (nuint)(i + 1)).StoreUnsafe(ref to, (nuint)i);
+        for (; i < count; i++)
+            Unsafe.Add(ref to, i) = Unsafe.Add(ref to, i + 1);
+    }
+
+    // Rescans the leaf's gaps after its largest may have shrunk, and carries a change up the tree.
+    private void RefreshLeafMaxGap(int leaf)
+    {
+        ulong max = ScanLeafMaxGap(leaf);
+        if (max != _leaves[leaf].LeafMaxGap)
+        {
+            _leaves[leaf].LeafMaxGap = max;
+            UpdateMaxGapUpward(leaf, leaf);
+        }
+    }
+
+    // The leaf's largest gap; four gaps per vector step, the rest one by one.
+    private ulong ScanLeafMaxGap(int leaf)
+    {
+        ref TreeLeaf header = ref _leaves[leaf];
+        int first = leaf << LeafShift, count = header.Count;
+        ref ulong lo = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), first);
+        ref ulong hi = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), first);
+        ulong max = lo - header.Floor;
+        int i = 1;
+        if (count > Vector256<ulong>.Count)
+        {
+            var maxes = Vector256<ulong>.Zero;
+            for (; i + Vector256<ulong>.Count <= count; i += Vector256<ulong>.Count)
+            {
+                var gaps = Vector256.LoadUnsafe(ref lo, (nuint)i) - Vector256.LoadUnsafe(ref hi, (nuint)(i - 1)) - Vector256<ulong>.One;
+                maxes = Vector256.Max(maxes, gaps);
+            }
+
+            for (int lane = 0; lane < Vector256<ulong>.Count; lane++)
+                max = Math.Max(max, maxes.GetElement(lane));
+        }
+
+        for (; i < count; i++)
+            max = Math.Max(max, Unsafe.Add(ref lo, i) - Unsafe.Add(ref hi, i - 1) - 1);
+        return max;
+    }
+}
