@@ -152,7 +152,10 @@ internal sealed class IovaAllocator
             return highest;
         }
 
-        return _tree.FindHighest(_startPfn, top - 1, size, alignMask, out above);
+        // Otherwise the search; when the window ends at the cached node it starts there, as the kernel's walk does.
+        return top == _tree.Lo(cached)
+            ? _tree.FindHighestBelow(cached, _startPfn, size, alignMask, out above)
+            : _tree.FindHighest(_startPfn, top - 1, size, alignMask, out above);
     }
 
     private ulong RetryPass(ulong low, ulong limit, ulong size, ulong alignMask, out int above)

@@ -84,7 +84,8 @@ internal sealed partial class IovaTree
     /// Gaps are disjoint and ordered, so the highest fitting block is the one in the highest gap that can hold it,
     /// which is exactly what the kernel's downward walk returns. Subtrees whose largest gap is below
     /// <paramref name="size"/>, or whose gaps all lie outside the window, are skipped, so an unaligned search visits
-    /// O(log n) nodes. With alignment a gap of at least <c>size</c> pfns may still hold no aligned block, so the gap
+    /// O(log n) leaves and scans only those at the window's two ends and the one holding the answer.
+    /// With alignment a gap of at least <c>size</c> pfns may still hold no aligned block, so the gap
     /// test is only necessary: the worst case visits every such misaligned gap above the answer, each for O(log n)
     /// (gaps of <c>size + align - 1</c> or more always fit, so only gaps shorter than that can mislead the search).
     /// </remarks>
@@ -92,7 +93,7 @@ internal sealed partial class IovaTree
     /// <param name="high">The window's highest pfn.</param>
     /// <param name="size">Pfns wanted.</param>
     /// <param name="alignMask">The start is rounded down with it.</param>
-    /// <param name="above">The node whose gap holds the block (its successor once inserted): the hint for
+    /// <param name="above">The range whose gap holds the block (its successor once inserted): the hint for
     /// <see cref="InsertBelow"/>.</param>
     public ulong FindHighest(ulong low, ulong high, ulong size, ulong alignMask, out int above)
     {
@@ -148,19 +149,25 @@ internal sealed partial class IovaTree
     // The leaf's gaps from the window's top down: the first that holds an aligned block inside the window.
     private int FindHighestGapInLeaf(int x, ulong low, ulong high, ulong size, ulong alignMask)
     {
-        ref TreeLeaf leaf = ref _leaves[x];
-        int first = x << LeafShift;
-
         // The range whose gap holds the window's top, or the leaf's last range if the window reaches past it.
         int n = LastStartingAtOrBelow(x, high);
         if (_lo[n] <= high)
-            n = Math.Min(n + 1, first + leaf.Count - 1);
+            n = Math.Min(n + 1, (x << LeafShift) + _leaves[x].Count - 1);
+        return ScanDown(n, low, high, size, alignMask);
+    }
+
+    // The gaps of range n and the ranges below it in its leaf, from the top: the first that holds an aligned block
+    // inside [low, high], or Nil.
+    private int ScanDown(int n, ulong low, ulong high, ulong size, ulong alignMask)
+    {
+        int first = n & ~SlotMask;
+        ulong floor = _leaves[n >> LeafShift].Floor;
         for (; n >= first; n--)
         {
             ulong lo = _lo[n];
             if (lo <= low)
                 return Nil; // this gap and every lower one end below the window
-            ulong gapBottom = n == first ? leaf.Floor : _hi[n - 1] + 1;
+            ulong gapBottom = n == first ? floor : _hi[n - 1] + 1;
             if (lo - gapBottom < size)
                 continue;
             ulong top = Math.Min(lo - 1, high);
@@ -170,6 +177,24 @@ internal sealed partial class IovaTree
         }
 
         return Nil;
+    }
+
+    /// <summary>
+    /// <see cref="FindHighest(ulong, ulong, ulong, ulong, out int)"/> over <c>[low, Lo(from) - 1]</c>, starting where
+    /// that window's top is: the gaps of range <paramref name="from"/> and those below it in its leaf, then the tree
+    /// below the leaf. The first pass's window ends at the cached node, whose handle the caller holds, so this skips the
+    /// descent to it.
+    /// </summary>
+    public ulong FindHighestBelow(int from, ulong low, ulong size, ulong alignMask, out int above)
+    {
+        ulong high = _lo[from] - 1;
+        above = ScanDown(from, low, high, size, alignMask);
+        if (above != Nil)
+            return HighestStartInGap(above, high, size, alignMask);
+        ulong floor = _leaves[from >> LeafShift].Floor;
+        if (floor == 0)
+            return NotFound;
+        return FindHighest(low, floor - 1, size, alignMask, out above);
     }
 
     /// <summary>
