@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FastIova.Tree;
 
@@ -162,8 +163,21 @@ internal sealed partial class IovaTree
     {
         int first = n & ~SlotMask;
         ulong floor = _leaves[n >> LeafShift].Floor;
+        ref ulong los = ref MemoryMarshal.GetArrayDataReference(_lo);
+        ref ulong his = ref MemoryMarshal.GetArrayDataReference(_hi);
+        var tooSmall = Vector256.Create(size - 1);
         for (; n >= first; n--)
         {
+            // Four gaps at a time while none can hold the block and none ends below the window: a leaf whose largest
+            // gap lies outside the window (the anchor's, above a 64-bit limit) is otherwise walked range by range.
+            while (Vector256.IsHardwareAccelerated && n - Vector256<ulong>.Count >= first && Unsafe.Add(ref los, n - 3) > low)
+            {
+                var gaps = Vector256.LoadUnsafe(ref los, (nuint)(n - 3)) - Vector256.LoadUnsafe(ref his, (nuint)(n - 4)) - Vector256<ulong>.One;
+                if (Vector256.GreaterThanAny(gaps, tooSmall))
+                    break;
+                n -= Vector256<ulong>.Count;
+            }
+
             ulong lo = _lo[n];
             if (lo <= low)
                 return Nil; // this gap and every lower one end below the window
