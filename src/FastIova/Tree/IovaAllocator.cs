@@ -175,33 +175,34 @@ internal sealed class IovaAllocator
     /// <summary><c>free_iova</c>: removes the range containing <paramref name="pfn"/>; false if there is none.</summary>
     public bool Free(ulong pfn)
     {
-        int node = _tree.FindContaining(pfn, out int successor);
+        int node = _tree.FindContaining(pfn);
         if (node == IovaTree.Nil || _tree.IsAnchor(node))
             return false;
-        Remove(node, successor);
+        Remove(node);
         return true;
     }
 
     /// <summary>
     /// <c>remove_iova</c>: takes <paramref name="node"/> out of the tree, first moving what named it. With
-    /// <c>f</c> the removed range and <c>s</c> its successor (the anchor at worst; <paramref name="successor"/>, which
-    /// the caller found on its way down), all tests on values before removal:
+    /// <c>f</c> the removed range and <c>s</c> its successor (the anchor at worst; the tree's removal names it), all
+    /// tests on values before removal:
     /// <list type="bullet">
     /// <item><c>cached32 := s</c> if <c>f</c> is <c>cached32</c>, or <c>f.hi &lt; dma32</c> and <c>f.lo &gt;= cached32.lo</c>;</item>
     /// <item><c>max32_alloc_size := dma32</c> if <c>f.lo &lt; dma32</c>;</item>
     /// <item><c>cached := s</c> if <c>f.lo &gt;= cached.lo</c>.</item>
     /// </list>
     /// </summary>
-    private void Remove(int node, int successor)
+    private void Remove(int node)
     {
-        ulong lo = _tree.Lo(node), hi = _tree.Hi(node), successorLo = _tree.Lo(successor);
+        ulong lo = _tree.Lo(node), hi = _tree.Hi(node);
         bool moveCached32 = lo == _cached32Node.Lo || (hi < _dma32Pfn && lo >= _cached32Node.Lo);
         bool moveCached = lo >= _cachedNode.Lo;
         if (lo < _dma32Pfn)
             _max32AllocSize = _dma32Pfn;
         LivePfns -= hi - lo + 1;
         Removals++;
-        successor = _tree.Remove(node);
+        int successor = _tree.Remove(node);
+        ulong successorLo = _tree.Lo(successor);
         if (moveCached32)
             _cached32Node = new CachedNode(successorLo, successor);
         else

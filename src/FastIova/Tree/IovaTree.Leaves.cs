@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -23,7 +24,7 @@ internal sealed partial class IovaTree
     public int InsertBelow(int above, ulong lo, ulong hi)
     {
         int leaf = above >> LeafShift, slot = above & SlotMask;
-        System.Diagnostics.Debug.Assert(GapBottom(above) <= lo && lo <= hi && hi < _lo[above], "not in the gap below the hinted range");
+        Debug.Assert(GapBottom(above) <= lo && lo <= hi && hi < _lo[above], "not in the gap below the hinted range");
         if (_leaves[leaf].Count == LeafCapacity)
         {
             // Below a full leaf's first range (the top-down allocation's usual place) a new leaf starts, so that
@@ -41,7 +42,7 @@ internal sealed partial class IovaTree
     {
         ref TreeLeaf header = ref _leaves[leaf];
         int at = (leaf << LeafShift) + slot, moved = header.Count - slot;
-        ulong gapBottom = slot == 0 ? header.Floor : _hi[at - 1] + 1;
+        ulong gapBottom = GapBottom(at);
         ulong oldGap = _lo[at] - gapBottom;
         ShiftUp(at, moved);
         _lo[at] = lo;
@@ -107,11 +108,11 @@ internal sealed partial class IovaTree
     /// </summary>
     public int Remove(int z)
     {
-        System.Diagnostics.Debug.Assert(z != Nil && !IsAnchor(z));
+        Debug.Assert(z != Nil && !IsAnchor(z));
         int leaf = z >> LeafShift, slot = z & SlotMask;
         ref TreeLeaf header = ref _leaves[leaf];
         int count = header.Count;
-        ulong gapBottom = slot == 0 ? header.Floor : _hi[z - 1] + 1;
+        ulong gapBottom = GapBottom(z);
         _count--;
 
         int successor;
@@ -204,7 +205,7 @@ internal sealed partial class IovaTree
     public void ExtendDown(int n, ulong newLo)
     {
         ulong gapBottom = GapBottom(n);
-        System.Diagnostics.Debug.Assert(gapBottom <= newLo && newLo <= _lo[n]);
+        Debug.Assert(gapBottom <= newLo && newLo <= _lo[n]);
         ulong oldGap = _lo[n] - gapBottom;
         _lo[n] = newLo;
         if (oldGap == _leaves[n >> LeafShift].LeafMaxGap)

@@ -16,17 +16,6 @@ internal sealed partial class IovaTree
         return _lo[last] <= pfn && _hi[last] >= pfn ? last : Nil;
     }
 
-    /// <summary>
-    /// <see cref="FindContaining(ulong)"/>, also giving the range's successor (as <see cref="Next"/> would): <c>Free</c>
-    /// needs both.
-    /// </summary>
-    public int FindContaining(ulong pfn, out int successor)
-    {
-        int found = FindContaining(pfn);
-        successor = found == Nil ? Nil : Next(found);
-        return found;
-    }
-
     /// <summary>The lowest range ending at or above <paramref name="pfn"/> (the anchor at worst).</summary>
     public int FirstEndingAtOrAbove(ulong pfn)
     {

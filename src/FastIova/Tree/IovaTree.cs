@@ -112,8 +112,7 @@ internal sealed partial class IovaTree
     /// is checked this way before use; start pfns are unique, so a match is that range).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsAt(int n, ulong lo) =>
-        (uint)n < (uint)_lo.Length && (n & SlotMask) < _leaves[n >> LeafShift].Count && _lo[n] == lo;
+    public bool IsAt(int n, ulong lo) => (n & SlotMask) < _leaves[n >> LeafShift].Count && _lo[n] == lo;
 
     /// <summary>Whether two handles lie in the same leaf.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
