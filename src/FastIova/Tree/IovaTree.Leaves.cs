@@ -85,10 +85,8 @@ internal sealed partial class IovaTree
         const int Half = LeafCapacity / 2;
         int x = NewLeaf();
         int from = leaf << LeafShift, to = x << LeafShift;
-        _lo.AsSpan(from, Half).CopyTo(_lo.AsSpan(to, Half));
-        _hi.AsSpan(from, Half).CopyTo(_hi.AsSpan(to, Half));
-        _lo.AsSpan(from + Half, LeafCapacity - Half).CopyTo(_lo.AsSpan(from, LeafCapacity - Half));
-        _hi.AsSpan(from + Half, LeafCapacity - Half).CopyTo(_hi.AsSpan(from, LeafCapacity - Half));
+        CopyRanges(from, to, Half);
+        CopyRanges(from + Half, from, LeafCapacity - Half);
 
         ref TreeLeaf upper = ref _leaves[leaf];
         ref TreeLeaf lower = ref _leaves[x];
@@ -175,8 +173,7 @@ internal sealed partial class IovaTree
             // The moved ranges keep their gaps: this leaf's floor is the previous leaf's last end + 1.
             ref TreeLeaf into = ref _leaves[prev];
             int to = (prev << LeafShift) + into.Count;
-            _lo.AsSpan(from, count).CopyTo(_lo.AsSpan(to, count));
-            _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
+            CopyRanges(from, to, count);
             into.Count += count;
             into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
             UnlinkLeaf(leaf, prev);
@@ -187,10 +184,8 @@ internal sealed partial class IovaTree
         {
             ref TreeLeaf into = ref _leaves[next];
             int to = next << LeafShift;
-            _lo.AsSpan(to, into.Count).CopyTo(_lo.AsSpan(to + count, into.Count));
-            _hi.AsSpan(to, into.Count).CopyTo(_hi.AsSpan(to + count, into.Count));
-            _lo.AsSpan(from, count).CopyTo(_lo.AsSpan(to, count));
-            _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
+            CopyRanges(to, to + count, into.Count);
+            CopyRanges(from, to, count);
             into.Count += count;
             into.Floor = header.Floor;
             into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
@@ -210,6 +205,15 @@ internal sealed partial class IovaTree
         _lo[n] = newLo;
         if (oldGap == _leaves[n >> LeafShift].LeafMaxGap)
             RefreshLeafMaxGap(n >> LeafShift);
+    }
+
+    // Copies `count` ranges' pfns from handle `from` to handle `to` (the spans may overlap: CopyTo then moves). For the
+    // bulk moves of splits and merges, about once per leaf's capacity of operations; the per-operation one-slot moves
+    // are ShiftUp and ShiftDown.
+    private void CopyRanges(int from, int to, int count)
+    {
+        _lo.AsSpan(from, count).CopyTo(_lo.AsSpan(to, count));
+        _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
     }
 
     // Moves ranges [at, at + count) one slot up, four pfns per vector copy from the top down (each copy's source lies
