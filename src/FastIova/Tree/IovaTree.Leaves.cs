@@ -227,11 +227,19 @@ internal sealed partial class IovaTree
 
     private static void ShiftUp(ref ulong from, int count)
     {
-        int i = count;
-        for (; i >= Vector256<ulong>.Count; i -= Vector256<ulong>.Count)
+        if (count < Vector256<ulong>.Count)
+        {
+            for (int j = count - 1; j >= 0; j--)
+                Unsafe.Add(ref from, j + 1) = Unsafe.Add(ref from, j);
+            return;
+        }
+
+        // The lowest four are read before anything moves and written last, overlapping what the loop wrote with the
+        // same values: no scalar loop for the remainder, whose varying length the branches mispredict.
+        var lowest = Vector256.LoadUnsafe(ref from);
+        for (int i = count; i >= Vector256<ulong>.Count; i -= Vector256<ulong>.Count)
             Vector256.LoadUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count)).StoreUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count + 1));
-        for (i--; i >= 0; i--)
-            Unsafe.Add(ref from, i + 1) = Unsafe.Add(ref from, i);
+        lowest.StoreUnsafe(ref from, 1);
     }
 
     // Moves ranges [at + 1, at + 1 + count) one slot down, over the range at `at`, from the bottom up.
@@ -243,11 +251,18 @@ internal sealed partial class IovaTree
 
     private static void ShiftDown(ref ulong to, int count)
     {
-        int i = 0;
-        for (; i + Vector256<ulong>.Count <= count; i += Vector256<ulong>.Count)
+        if (count < Vector256<ulong>.Count)
+        {
+            for (int j = 0; j < count; j++)
+                Unsafe.Add(ref to, j) = Unsafe.Add(ref to, j + 1);
+            return;
+        }
+
+        // As ShiftUp, mirrored: the highest four are read first and written last.
+        var highest = Vector256.LoadUnsafe(ref to, (nuint)(count - Vector256<ulong>.Count + 1));
+        for (int i = 0; i + Vector256<ulong>.Count <= count; i += Vector256<ulong>.Count)
             Vector256.LoadUnsafe(ref to, (nuint)(i + 1)).StoreUnsafe(ref to, (nuint)i);
-        for (; i < count; i++)
-            Unsafe.Add(ref to, i) = Unsafe.Add(ref to, i + 1);
+        highest.StoreUnsafe(ref to, (nuint)(count - Vector256<ulong>.Count));
     }
 
     // Rescans the leaf's gaps after its largest may have shrunk, and carries a change up the tree.
