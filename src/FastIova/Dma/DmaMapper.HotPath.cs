@@ -45,14 +45,26 @@ public abstract partial class DmaMapper
     public bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
         // `size - 1 <= ~physical`: at least 1 byte, ending within 2^64; then the granule count cannot wrap either.
-        if (_owned is not null && device?.HotDomain == Domain && size - 1 <= ~physical)
+        if (device?.HotDomain == Domain && size - 1 <= ~physical)
         {
             ulong offset = physical & _granuleMask;
             ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
-            if (lastPage < _hotPages)
+            if (lastPage < _hotPages) // 0 without an owned cache
             {
-                int sizeClass = HotSizeClass(lastPage);
-                if (_owned.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out ulong pfn))
+                // One granule, the common size, has a branch of its own with its class's constants (see Unmap).
+                ulong pfn;
+                bool hit;
+                if (lastPage == 0)
+                {
+                    hit = _owned!.TryGetLastLoaded(0, device.HotLimitEnd - 1, out pfn);
+                }
+                else
+                {
+                    int sizeClass = SizeClass.Of(lastPage + 1);
+                    hit = _owned!.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out pfn);
+                }
+
+                if (hit)
                 {
                     if (_iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1))
                     {
@@ -93,7 +105,10 @@ public abstract partial class DmaMapper
             {
                 ulong pfn = dmaAddress >> _shift;
                 HotUnmap path = _hotUnmap;
-                if (path == HotUnmap.IntoCache ? _owned!.TryInsertLoaded(HotSizeClass(lastPage), pfn)
+
+                // One granule has its own branch: predicted, it gives the magazine's address at once, where the class
+                // computed from the address would wait for the map that returned it, and chain each pair to the last.
+                if (path == HotUnmap.IntoCache ? (lastPage == 0 ? _owned!.TryInsertLoaded(0, pfn) : _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn))
                     : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
                     : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
                     return;
@@ -146,17 +161,6 @@ public abstract partial class DmaMapper
 
     /// <summary>An unmap of this mapper reaps its queue into its caches: runs into its loaded magazines where it owns its cache.</summary>
     internal int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
-
-    // The size class of a hot map or unmap from its granules less one. A branch, not arithmetic: predicted for the
-    // common single granule, it lets the magazine's address be known at once, where the class computed from an unmap's
-    // address would wait for the map before it (the address is that map's pfn) and chain every pair to the last.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int HotSizeClass(ulong lastPage)
-    {
-        if (lastPage == 0)
-            return 0;
-        return SizeClass.Of(lastPage + 1);
-    }
 
     // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
     private enum HotUnmap : byte
