@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FastIova.Caches;
 
 namespace FastIova.Dma;
@@ -24,19 +25,22 @@ namespace FastIova.Dma;
 /// </remarks>
 internal sealed class FlushQueue
 {
-    // Entries a worker's reap hands its cache at once (on the stack).
-    private const int RunLength = 32;
-
-    private readonly Entry[] _entries;
+    // An entry is slot i of three arrays rather than one array of entries: a reap hands a run of pfns to a magazine
+    // straight from the ring, and finds the run's length with vector compares over the sizes.
+    private readonly ulong[] _pfns;
+    private readonly ulong[] _pages;
+    private readonly long[] _stamps;
     private readonly int _mask;
     private int _head;
     private int _tail;
 
-    // The owned queue's handshake: _busy is written by the owner only; _reapRequested and _closed by reapers, under
-    // FlushQueues' reap gate.
+    // The owned queue's handshake: _busy is written by the owner only; _blocked (ReapRequested | Closed) by one writer
+    // at a time (reapers under FlushQueues' reap gate; a shared queue's Close under its lock), so its read-modify-writes
+    // need no interlocked instruction. One word, so that the owner's append reads one flag word.
+    private const int ReapRequested = 1;
+    private const int Closed = 2;
     private int _busy;
-    private int _reapRequested;
-    private int _closed;
+    private int _blocked;
 
     private readonly Thread? _ownerThread;
     private readonly WeakReference? _ownerHandle;
@@ -44,7 +48,9 @@ internal sealed class FlushQueue
     /// <summary>Creates an empty shared ring of <paramref name="slots"/> entries (a power of two; one stays unused).</summary>
     public FlushQueue(int slots)
     {
-        _entries = new Entry[slots];
+        _pfns = new ulong[slots];
+        _pages = new ulong[slots];
+        _stamps = new long[slots];
         _mask = slots - 1;
     }
 
@@ -69,7 +75,7 @@ internal sealed class FlushQueue
     public bool IsFull => ((_tail + 1) & _mask) == _head;
 
     /// <summary>Whether the queue takes no more entries (its domain or worker was disposed).</summary>
-    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+    public bool IsClosed => (Volatile.Read(ref _blocked) & Closed) != 0;
 
     /// <summary>
     /// The owner's half of the handshake: announces itself, and waits while a reaper holds the queue. Pair with
@@ -79,9 +85,9 @@ internal sealed class FlushQueue
     public void EnterAsOwner()
     {
         Volatile.Write(ref _busy, 1);
-        if (Volatile.Read(ref _reapRequested) != 0)
+        if ((Volatile.Read(ref _blocked) & ReapRequested) != 0)
             WaitForReaper();
-        if (Volatile.Read(ref _closed) != 0)
+        if ((Volatile.Read(ref _blocked) & Closed) != 0)
         {
             Volatile.Write(ref _busy, 0);
             ThrowClosed();
@@ -95,13 +101,13 @@ internal sealed class FlushQueue
     /// Takes no more entries: later appends throw <see cref="ObjectDisposedException"/>. A shared queue is closed under
     /// its lock; an owned one by a reaper, before <see cref="RequestReap"/>.
     /// </summary>
-    public void Close() => Volatile.Write(ref _closed, 1);
+    public void Close() => Volatile.Write(ref _blocked, _blocked | Closed);
 
     /// <summary>
     /// A reaper's first half: asks the owner to stay out. Under the reap gate; then
     /// <see cref="Interlocked.MemoryBarrierProcessWide"/>, then <see cref="WaitForOwner"/>.
     /// </summary>
-    public void RequestReap() => Volatile.Write(ref _reapRequested, 1);
+    public void RequestReap() => Volatile.Write(ref _blocked, _blocked | ReapRequested);
 
     /// <summary>A reaper's second half: waits for the owner to leave; the reaper then holds the queue.</summary>
     public void WaitForOwner()
@@ -112,13 +118,13 @@ internal sealed class FlushQueue
     }
 
     /// <summary>A reaper lets the owner back in.</summary>
-    public void ReleaseReap() => Volatile.Write(ref _reapRequested, 0);
+    public void ReleaseReap() => Volatile.Write(ref _blocked, _blocked & ~ReapRequested);
 
     /// <summary><c>fq_ring_add</c>: appends an entry at the tail. The caller holds the queue and has checked <see cref="IsFull"/>.</summary>
     public void Append(ulong pfn, ulong pages, long counter)
     {
         int tail = _tail;
-        _entries[tail] = new Entry(pfn, pages, counter);
+        Store(tail, pfn, pages, counter);
         Volatile.Write(ref _tail, (tail + 1) & _mask);
     }
 
@@ -132,12 +138,12 @@ internal sealed class FlushQueue
     {
         bool append = false;
         Volatile.Write(ref _busy, 1);
-        if (Volatile.Read(ref _reapRequested) == 0 && Volatile.Read(ref _closed) == 0)
+        if (Volatile.Read(ref _blocked) == 0)
         {
             int tail = _tail, head = _head, next = (tail + 1) & _mask;
-            if (next != head && (head == tail || _entries[head].Counter >= finished))
+            if (next != head && (head == tail || StampAt(head) >= finished))
             {
-                _entries[tail] = new Entry(pfn, pages, stamp);
+                Store(tail, pfn, pages, stamp);
                 Volatile.Write(ref _tail, next);
                 append = true;
             }
@@ -148,7 +154,7 @@ internal sealed class FlushQueue
     }
 
     /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
-    public bool CanReap(long finished) => _head != _tail && _entries[_head].Counter < finished;
+    public bool CanReap(long finished) => _head != _tail && StampAt(_head) < finished;
 
     /// <summary>
     /// <c>fq_ring_free_locked</c>: from the head, frees every entry stamped before <paramref name="finished"/> through
@@ -160,31 +166,22 @@ internal sealed class FlushQueue
     /// <returns>Entries freed.</returns>
     public int Reap(long finished, IIovaSink sink, ThreadCache? cache = null, ulong hotPages = 0)
     {
-        Span<ulong> run = hotPages != 0 ? stackalloc ulong[RunLength] : default;
-        int head = _head, tail = _tail, freed = 0;
-        Entry[] entries = _entries;
-        while (head != tail && entries[head].Counter < finished)
+        int head = _head, end = ReapableEnd(finished), freed = 0;
+        while (head != end)
         {
-            (ulong pfn, ulong pages, _) = entries[head];
+            ulong pages = _pages[head];
             int taken = 0;
             if (pages - 1 < hotPages)
             {
                 // A run stops at the ring's end (the next one starts at slot 0), so no index wraps inside it.
-                ReadOnlySpan<Entry> stretch = entries.AsSpan(head, Math.Min(head <= tail ? tail - head : entries.Length - head, RunLength));
-                int length = 0;
-                foreach (ref readonly Entry entry in stretch)
-                {
-                    if (entry.Counter >= finished || entry.Pages != pages)
-                        break;
-                    run[length++] = entry.Pfn;
-                }
-
-                taken = cache!.InsertLoaded(SizeClass.Of(pages), run[..length]);
+                int length = (head < end ? end : _pages.Length) - head;
+                int other = _pages.AsSpan(head, length).IndexOfAnyExcept(pages);
+                taken = cache!.InsertLoaded(SizeClass.Of(pages), _pfns.AsSpan(head, other < 0 ? length : other));
             }
 
             if (taken == 0)
             {
-                sink.FreeIova(pfn, pages);
+                sink.FreeIova(_pfns[head], pages);
                 taken = 1;
             }
 
@@ -196,6 +193,34 @@ internal sealed class FlushQueue
         return freed;
     }
 
+    // The slot after the last entry stamped before `finished`: the tail when the newest is (a reap after a flush that
+    // covers the whole ring, the common case), else found by the stamps' order.
+    private int ReapableEnd(long finished)
+    {
+        int head = _head, tail = _tail;
+        if (head == tail || StampAt((tail - 1) & _mask) < finished)
+            return tail;
+        if (StampAt(head) >= finished)
+            return head;
+
+        // The ring in at most two stretches, oldest first; the first stamp at or above `finished` ends the reap.
+        int stretch = (head < tail ? tail : _stamps.Length) - head;
+        int at = _stamps.AsSpan(head, stretch).IndexOfAnyInRange(finished, long.MaxValue);
+        return at >= 0 ? head + at : _stamps.AsSpan(0, tail).IndexOfAnyInRange(finished, long.MaxValue);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long StampAt(int slot) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stamps), slot);
+
+    // Slots are masked ring indices, always within the arrays.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store(int slot, ulong pfn, ulong pages, long stamp)
+    {
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pfns), slot) = pfn;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pages), slot) = pages;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stamps), slot) = stamp;
+    }
+
     private void WaitForReaper()
     {
         var spinner = new SpinWait();
@@ -203,14 +228,12 @@ internal sealed class FlushQueue
         {
             // Step aside so the reaper's wait for _busy == 0 ends, wait for it to finish, and announce again.
             Volatile.Write(ref _busy, 0);
-            while (Volatile.Read(ref _reapRequested) != 0)
+            while ((Volatile.Read(ref _blocked) & ReapRequested) != 0)
                 spinner.SpinOnce(sleep1Threshold: -1);
             Volatile.Write(ref _busy, 1);
         }
-        while (Volatile.Read(ref _reapRequested) != 0);
+        while ((Volatile.Read(ref _blocked) & ReapRequested) != 0);
     }
 
     private static void ThrowClosed() => throw new ObjectDisposedException(nameof(DmaDomain), "The flush queue is closed: its domain or worker has been disposed.");
-
-    private readonly record struct Entry(ulong Pfn, ulong Pages, long Counter);
 }
