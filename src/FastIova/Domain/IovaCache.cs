@@ -63,7 +63,8 @@ public sealed class IovaCache : IDisposable
             && _cache!.TryGetLastLoaded(sizeClass, maxStart, out pfn))
             return true;
         ThrowIfDisposed();
-        return _domain.AllocateFast(_cache, size, limitPfn, flushCachesOnFailure, out pfn);
+        (bool done, pfn) = _domain.AllocateFastMiss(_cache, size, limitPfn, flushCachesOnFailure);
+        return done;
     }
 
     /// <summary>

@@ -32,7 +32,8 @@ public sealed partial class IovaDomain
         if (IsHotAllocation(size, limitPfn, out int sizeClass, out ulong maxStart)
             && _caches.ForCurrentThread().TryGetLastLoaded(sizeClass, maxStart, out pfn))
             return true;
-        return AllocateFast(null, size, limitPfn, flushCachesOnFailure, out pfn);
+        (bool done, pfn) = AllocateFastMiss(null, size, limitPfn, flushCachesOnFailure);
+        return done;
     }
 
     /// <summary>
@@ -215,6 +216,15 @@ public sealed partial class IovaDomain
             _treeLock.Exit();
         }
     }
+
+    /// <summary>
+    /// <see cref="AllocateFast"/> for a hot path's miss, its pfn returned in registers: the hot paths are inlined into
+    /// their callers, and handing the caller's out parameter on by reference would keep that variable in memory on every
+    /// call, so that its next use (mostly the free) waited for the reload.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal (bool Done, ulong Pfn) AllocateFastMiss(RangeCache? cache, ulong size, ulong limitPfn, bool flushCachesOnFailure) =>
+        (AllocateFast(cache, size, limitPfn, flushCachesOnFailure, out ulong pfn), pfn);
 
     /// <summary>
     /// The fast-path allocation behind every public one. <paramref name="limitMayBeBelowStart"/>: the DMA layer's limits
