@@ -105,10 +105,7 @@ public abstract partial class DmaMapper
             {
                 ulong pfn = dmaAddress >> _shift;
                 HotUnmap path = _hotUnmap;
-
-                // One granule has its own branch: predicted, it gives the magazine's address at once, where the class
-                // computed from the address would wait for the map that returned it, and chain each pair to the last.
-                if (path == HotUnmap.IntoCache ? (lastPage == 0 ? _owned!.TryInsertLoaded(0, pfn) : _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn))
+                if (path == HotUnmap.IntoCache ? TryInsertHot(pfn, lastPage)
                     : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
                     : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
                     return;
@@ -117,6 +114,13 @@ public abstract partial class DmaMapper
 
         Domain.Unmap(this, dmaAddress, size);
     }
+
+    // Strict mode's insert into the loaded magazine. One granule has a branch of its own: predicted, it gives the
+    // magazine's address at once, where the size class computed from the address would wait for the map that returned
+    // it, and so chain each pair to the last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryInsertHot(ulong pfn, ulong lastPage) =>
+        lastPage == 0 ? _owned!.TryInsertLoaded(0, pfn) : _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn);
 
     // The rules' map, its address returned in registers: TryMap is inlined into its caller, and handing dmaAddress on
     // by reference would keep the caller's variable in memory on every call, so that its next use (mostly the unmap)
