@@ -67,11 +67,44 @@ internal static class PerfCommandLine
         var threads = IntList("--threads", "Thread counts, comma-separated.", "1,2,4,8,16");
         var seconds = new Option<double>("--seconds") { Description = "Timed seconds per row (after a warm-up of a quarter of it, 0.1..1 s).", DefaultValueFactory = _ => 2.0 };
         var json = JsonOption("Write rows {workload, impl, threads, mops} to this JSON file.");
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds per workload: its thread counts run this many times, interleaved (1, 2, 1, 2, ...), and each row reports the median with the range. On a machine whose speed drifts, a ratio between two thread counts then compares runs made side by side.",
+            DefaultValueFactory = _ => 1,
+        };
+        rounds.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 99)
+            {
+                result.AddError("--rounds must be 1..99.");
+            }
+        });
+        var impls = new Option<string[]>("--impl")
+        {
+            Description = $"Only these impls, comma-separated ({string.Join(", ", ScalingMode.Workloads.Select(w => w.Impl).Distinct())}). Default: all.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        impls.Validators.Add(result =>
+        {
+            string[] known = [.. ScalingMode.Workloads.Select(w => w.Impl)];
+            foreach (string name in SplitList(result.GetValueOrDefault<string[]>() ?? []))
+            {
+                if (!known.Contains(name))
+                {
+                    result.AddError($"--impl: unknown impl '{name}' (known: {string.Join(", ", known.Distinct())}).");
+                }
+            }
+        });
         var command = new Command("scaling", "Throughput of the fast path, producer-consumer, global-lock and tree-path workloads on 1..T threads.")
         {
-            threads, seconds, json,
+            threads, seconds, json, rounds, impls,
         };
-        command.SetAction(result => ScalingMode.Run(result.GetValue(threads)!, result.GetValue(seconds), result.GetValue(json)));
+        command.SetAction(result => ScalingMode.Run(
+            result.GetValue(threads)!,
+            result.GetValue(seconds),
+            result.GetValue(json),
+            result.GetValue(rounds),
+            SplitList(result.GetValue(impls) ?? [])));
         return command;
     }
 
@@ -149,6 +182,10 @@ internal static class PerfCommandLine
     };
 
     private static Option<string?> JsonOption(string description) => new("--json") { Description = description };
+
+    // "a,b" or "a b" or both.
+    private static string[] SplitList(IEnumerable<string> tokens) =>
+        [.. tokens.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
     // "1,2,4" or "1 2 4" or both.
     private static Option<int[]> IntList(string name, string description, string defaultValue) => new(name)

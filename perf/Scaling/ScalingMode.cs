@@ -24,36 +24,55 @@ internal static class ScalingMode
         DmaWorkload.Strict,
     ];
 
-    /// <summary>Runs every workload on every thread count for <paramref name="seconds"/> each.</summary>
-    public static int Run(IReadOnlyList<int> threadCounts, double seconds, string? jsonPath)
+    /// <summary>
+    /// Runs the workloads (all, or those whose impl is in <paramref name="impls"/>) on every thread count for
+    /// <paramref name="seconds"/> each, <paramref name="rounds"/> times interleaved; a row reports the rounds' median.
+    /// </summary>
+    public static int Run(IReadOnlyList<int> threadCounts, double seconds, string? jsonPath, int rounds = 1, IReadOnlyCollection<string>? impls = null)
     {
         var duration = TimeSpan.FromSeconds(seconds);
         var warmup = TimeSpan.FromSeconds(Math.Clamp(seconds / 4, 0.1, 1.0));
+        IScalingWorkload[] workloads = [.. Workloads.Where(w => impls is not { Count: > 0 } || impls.Contains(w.Impl))];
         ResultTable.Line($"scaling: {MachineDescription.Describe()}");
         ResultTable.Line($"{seconds.ToString(CultureInfo.InvariantCulture)} s per row after {warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up; one op = one allocation or one free; limit Dma32Pfn - 1; sizes 1..16 pfns");
+        if (rounds > 1)
+            ResultTable.Line($"{rounds} rounds per workload, thread counts interleaved; each row is the median, with the rounds' range");
 
         // Untimed passes over every workload until the JIT has finished with them (see JitSettling): the first rows
         // would otherwise run on code that is still being promoted.
         JitSettling.Exercise(() =>
         {
-            foreach (IScalingWorkload workload in Workloads)
+            foreach (IScalingWorkload workload in workloads)
                 ScalingRunner.Run(workload, threadCounts.Min(), TimeSpan.FromSeconds(0.1), TimeSpan.FromSeconds(0.05));
         });
 
         var results = new List<ScalingResult>();
-        foreach (IScalingWorkload workload in Workloads)
+        var ranges = new Dictionary<ScalingResult, (double Min, double Max)>();
+        foreach (IScalingWorkload workload in workloads)
         {
+            var runs = threadCounts.ToDictionary(threads => threads, _ => new List<double>());
+            for (int round = 0; round < rounds; round++)
+            {
+                foreach (int threads in threadCounts)
+                {
+                    ScalingResult result = ScalingRunner.Run(workload, threads, duration, warmup);
+                    runs[threads].Add(result.Mops);
+                    Console.Error.WriteLine($"  {result.Workload,-18} {result.Impl,-14} {threads,3} threads: {ResultTable.Number(result.Mops)} Mops/s");
+                }
+            }
+
             foreach (int threads in threadCounts)
             {
-                ScalingResult result = ScalingRunner.Run(workload, threads, duration, warmup);
-                results.Add(result);
-                Console.Error.WriteLine($"  {result.Workload,-18} {result.Impl,-14} {threads,3} threads: {ResultTable.Number(result.Mops)} Mops/s");
+                var row = new ScalingResult(workload.Workload, workload.Impl, threads, Median(runs[threads]));
+                results.Add(row);
+                ranges[row] = (runs[threads].Min(), runs[threads].Max());
             }
         }
 
+        string[] columns = ["workload", "impl", "threads", "Mops/s", "per-thread Mops/s", "speed-up over 1 thread"];
         ResultTable.Print(
-            "Scaling (Mops/s: million allocations + frees per second)",
-            ["workload", "impl", "threads", "Mops/s", "per-thread Mops/s", "speed-up over 1 thread"],
+            rounds > 1 ? $"Scaling (Mops/s: million allocations + frees per second; median of {rounds} rounds)" : "Scaling (Mops/s: million allocations + frees per second)",
+            rounds > 1 ? [.. columns, "rounds' range"] : columns,
             results.Select(r => (IReadOnlyList<string>)
             [
                 r.Workload,
@@ -62,6 +81,7 @@ internal static class ScalingMode
                 ResultTable.Number(r.Mops),
                 ResultTable.Number(r.MopsPerThread),
                 SpeedUp(results, r),
+                .. rounds > 1 ? [$"{ResultTable.Number(ranges[r].Min)}-{ResultTable.Number(ranges[r].Max)}"] : Array.Empty<string>(),
             ]),
             firstNumericColumn: 2);
 
@@ -78,6 +98,13 @@ internal static class ScalingMode
         }
 
         return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static string SpeedUp(List<ScalingResult> results, ScalingResult row)

@@ -37,6 +37,22 @@ public sealed class PerfModesTests : IDisposable
     }
 
     [Fact]
+    public void Scaling_WithRoundsAndImpls_WritesOneMedianRowPerChosenImplAndThreadCount()
+    {
+        JsonElement[] rows = Run("scaling", "--threads", "1,2", "--seconds", "0.1", "--rounds", "3", "--impl", "fastiova-tree,dma-strict");
+
+        Assert.Equal(4, rows.Length);
+        Assert.Equal(["dma-strict", "fastiova-tree"], rows.Select(r => r.GetProperty("impl").GetString()).Distinct().Order());
+        Assert.All(rows, row => Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString()));
+    }
+
+    [Theory]
+    [InlineData("--impl", "no-such-impl")]
+    [InlineData("--rounds", "0")]
+    public void Scaling_RefusesABadChoice(string option, string value) =>
+        Assert.NotEqual(0, PerfCommandLine.Run(["scaling", "--threads", "1", "--seconds", "0.1", option, value]));
+
+    [Fact]
     public void Retry_WritesBothSearchesAtBothLimits()
     {
         JsonElement[] rows = Run("retry", "--live", "200,400", "--seconds", "0.05");
