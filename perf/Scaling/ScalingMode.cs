@@ -1,6 +1,7 @@
 using System.Globalization;
 using FastIova.Perf.Reporting;
 using FastIova.Perf.Timing;
+using Perfolizer.Mathematics.QuantileEstimators;
 
 namespace FastIova.Perf.Scaling;
 
@@ -63,7 +64,7 @@ internal static class ScalingMode
 
             foreach (int threads in threadCounts)
             {
-                var row = new ScalingResult(workload.Workload, workload.Impl, threads, Median(runs[threads]));
+                var row = new ScalingResult(workload.Workload, workload.Impl, threads, SimpleQuantileEstimator.Instance.Quantile(runs[threads], 0.5));
                 results.Add(row);
                 ranges[row] = (runs[threads].Min(), runs[threads].Max());
             }
@@ -98,13 +99,6 @@ internal static class ScalingMode
         }
 
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static string SpeedUp(List<ScalingResult> results, ScalingResult row)
