@@ -9,6 +9,7 @@ BIN="${PERF_BIN:-publish/perf/FastIova.Perf}"
 OUT="${OUT:-perf-results}"
 THREADS="${PERF_THREADS:-1,2,4,8,16}"
 SECONDS_PER_ROW="${PERF_SECONDS:-2}"
+ROUNDS="${PERF_ROUNDS:-1}" # scaling rounds, interleaved; the tables then give medians (3 fits a 10-minute command)
 LIVE="${PERF_LIVE:-1000,100000,1000000}"
 
 if [[ ! -x "$BIN" ]]; then
@@ -19,8 +20,8 @@ mkdir -p "$OUT"
 
 { lscpu 2>/dev/null || nproc; } | tee "$OUT/lscpu.txt" | head -20
 
-echo "== scaling (threads $THREADS, $SECONDS_PER_ROW s per row)"
-"$BIN" scaling --threads "$THREADS" --seconds "$SECONDS_PER_ROW" --json "$OUT/scaling.json" | tee "$OUT/scaling.txt"
+echo "== scaling (threads $THREADS, $SECONDS_PER_ROW s per row, $ROUNDS rounds)"
+"$BIN" scaling --threads "$THREADS" --seconds "$SECONDS_PER_ROW" --rounds "$ROUNDS" --json "$OUT/scaling.json" | tee "$OUT/scaling.txt"
 
 echo "== retry (live $LIVE)"
 "$BIN" retry --live "$LIVE" --json "$OUT/retry.json" | tee "$OUT/retry.txt"
