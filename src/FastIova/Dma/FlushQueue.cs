@@ -141,7 +141,7 @@ internal sealed class FlushQueue
         if (Volatile.Read(ref _blocked) == 0)
         {
             int tail = _tail, head = _head, next = (tail + 1) & _mask;
-            if (next != head && (head == tail || StampAt(head) >= finished))
+            if (next != head && !HeadReapable(head, tail, finished))
             {
                 Store(tail, pfn, pages, stamp);
                 Volatile.Write(ref _tail, next);
@@ -154,7 +154,7 @@ internal sealed class FlushQueue
     }
 
     /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
-    public bool CanReap(long finished) => _head != _tail && StampAt(_head) < finished;
+    public bool CanReap(long finished) => HeadReapable(_head, _tail, finished);
 
     /// <summary>
     /// <c>fq_ring_free_locked</c>: from the head, frees every entry stamped before <paramref name="finished"/> through
@@ -193,21 +193,25 @@ internal sealed class FlushQueue
         return freed;
     }
 
-    // The slot after the last entry stamped before `finished`: the tail when the newest is (a reap after a flush that
-    // covers the whole ring, the common case), else found by the stamps' order.
+    // The slot after the last entry stamped before `finished`: the head when even the oldest is not; the tail when the
+    // newest is (a reap after a flush that covers the whole ring, the common case); else found by the stamps' order.
     private int ReapableEnd(long finished)
     {
         int head = _head, tail = _tail;
-        if (head == tail || StampAt((tail - 1) & _mask) < finished)
-            return tail;
-        if (StampAt(head) >= finished)
+        if (!HeadReapable(head, tail, finished))
             return head;
+        if (StampAt((tail - 1) & _mask) < finished)
+            return tail;
 
         // The ring in at most two stretches, oldest first; the first stamp at or above `finished` ends the reap.
         int stretch = (head < tail ? tail : _stamps.Length) - head;
         int at = _stamps.AsSpan(head, stretch).IndexOfAnyInRange(finished, long.MaxValue);
         return at >= 0 ? head + at : _stamps.AsSpan(0, tail).IndexOfAnyInRange(finished, long.MaxValue);
     }
+
+    // The rule every reap decision uses: the oldest entry may be freed once a flush-all begun after it has completed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool HeadReapable(int head, int tail, long finished) => head != tail && StampAt(head) < finished;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long StampAt(int slot) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stamps), slot);
