@@ -51,20 +51,7 @@ public abstract partial class DmaMapper
             ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
             if (lastPage < _hotPages) // 0 without an owned cache
             {
-                // One granule, the common size, has a branch of its own with its class's constants (see Unmap).
-                ulong pfn;
-                bool hit;
-                if (lastPage == 0)
-                {
-                    hit = _owned!.TryGetLastLoaded(0, device.HotLimitEnd - 1, out pfn);
-                }
-                else
-                {
-                    int sizeClass = SizeClass.Of(lastPage + 1);
-                    hit = _owned!.TryGetLastLoaded(sizeClass, device.HotLimitEnd - (1UL << sizeClass), out pfn);
-                }
-
-                if (hit)
+                if (TryGetHot(lastPage, device.HotLimitEnd, out ulong pfn))
                 {
                     if (_iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1))
                     {
@@ -115,9 +102,19 @@ public abstract partial class DmaMapper
         Domain.Unmap(this, dmaAddress, size);
     }
 
-    // Strict mode's insert into the loaded magazine. One granule has a branch of its own: predicted, it gives the
-    // magazine's address at once, where the size class computed from the address would wait for the map that returned
-    // it, and so chain each pair to the last.
+    // The hot map's hit and strict mode's insert in the loaded magazine of the size's class. One granule, the common
+    // size, has a branch of its own with its class's constants: predicted, it gives the magazine's address at once,
+    // where the class computed from an unmap's address would wait for the map that returned it, and so chain each
+    // pair to the last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryGetHot(ulong lastPage, ulong limitEnd, out ulong pfn)
+    {
+        if (lastPage == 0)
+            return _owned!.TryGetLastLoaded(0, limitEnd - 1, out pfn);
+        int sizeClass = SizeClass.Of(lastPage + 1);
+        return _owned!.TryGetLastLoaded(sizeClass, limitEnd - (1UL << sizeClass), out pfn);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryInsertHot(ulong pfn, ulong lastPage) =>
         lastPage == 0 ? _owned!.TryInsertLoaded(0, pfn) : _owned!.TryInsertLoaded(SizeClass.Of(lastPage + 1), pfn);
