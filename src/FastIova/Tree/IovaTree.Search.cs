@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -47,21 +48,57 @@ internal sealed partial class IovaTree
     }
 
     // The handle of the leaf's last range starting at or below pfn, or of its first range when none does (pfn is then
-    // in the first range's gap). A plain binary search: measured against counting with vector compares (slower: it
-    // reads every range) and against a branch-free search (slower still: each step then waits for the last one's load,
-    // where the branches mostly predict, since consecutive calls tend to probe the same places).
+    // in the first range's gap).
     private int LastStartingAtOrBelow(int leaf, ulong pfn)
     {
-        ref ulong lo = ref MemoryMarshal.GetArrayDataReference(_lo);
         int at = leaf << LeafShift, length = _leaves[leaf].Count;
+        ref ulong first = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), at);
+        return at + (Vector512.IsHardwareAccelerated ? CountedSlot(ref first, length, pfn) : BisectedSlot(ref first, length, pfn));
+    }
+
+    /// <summary>
+    /// The leaf search with 512-bit vectors: the slot of the last of <paramref name="length"/> ascending starts at
+    /// <paramref name="first"/> that is at or below <paramref name="pfn"/> (0 when none is), from a count of those
+    /// starts, eight per compare, with no branch on the data. Reads whole vectors: the slots must be readable up to
+    /// <paramref name="length"/> rounded up to eight (a leaf's slots are).
+    /// </summary>
+    /// <remarks>
+    /// Measured on the per-thread tree pattern: a free's binary search over 32 ranges was its hottest code, its steps
+    /// mispredicted; counting gave 28.7 -> 29.3 Mops/s on one thread, 27.0 -> 29.0 on two, and 19.7 -> 22.0 with 64
+    /// live ranges on one (medians of 16 and 9 rounds). With 256-bit vectors counting had lost to the binary search.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int CountedSlot(ref ulong first, int length, ulong pfn)
+    {
+        var key = Vector512.Create(pfn);
+        int atOrBelow = 0, i = 0;
+        for (; i + Vector512<ulong>.Count <= length; i += Vector512<ulong>.Count)
+            atOrBelow += BitOperations.PopCount(Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref first, (nuint)i), key).ExtractMostSignificantBits());
+        if (i < length)
+        {
+            ulong inLeaf = (1UL << (length - i)) - 1; // drops the slots read past the ranges
+            atOrBelow += BitOperations.PopCount(Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref first, (nuint)i), key).ExtractMostSignificantBits() & inLeaf);
+        }
+
+        return Math.Max(atOrBelow - 1, 0);
+    }
+
+    /// <summary>
+    /// <see cref="CountedSlot"/>'s answer by binary search, where 512-bit vectors are not accelerated. A branch-free
+    /// search lost to it (each step waits for the last one's load).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int BisectedSlot(ref ulong first, int length, ulong pfn)
+    {
+        int slot = 0;
         while (length > 1)
         {
             int half = length >> 1;
-            at += Unsafe.Add(ref lo, at + half) <= pfn ? half : 0;
+            slot += Unsafe.Add(ref first, slot + half) <= pfn ? half : 0;
             length -= half;
         }
 
-        return at;
+        return slot;
     }
 
     // ---- Placement: the highest aligned block of `size` free pfns in a window ---------------------------------------
