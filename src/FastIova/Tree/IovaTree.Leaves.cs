@@ -216,55 +216,6 @@ internal sealed partial class IovaTree
         _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
     }
 
-    // Moves ranges [at, at + count) one slot up, four pfns per vector copy from the top down (each copy's source lies
-    // below what the previous one wrote). Not Span.CopyTo: overlapping copies leave managed code for the C library's
-    // memmove, which costs more than the few pfns moved.
-    private void ShiftUp(int at, int count)
-    {
-        ShiftUp(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), at), count);
-        ShiftUp(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), at), count);
-    }
-
-    private static void ShiftUp(ref ulong from, int count)
-    {
-        if (count < Vector256<ulong>.Count)
-        {
-            for (int j = count - 1; j >= 0; j--)
-                Unsafe.Add(ref from, j + 1) = Unsafe.Add(ref from, j);
-            return;
-        }
-
-        // The lowest four are read before anything moves and written last, overlapping what the loop wrote with the
-        // same values: no scalar loop for the remainder, whose varying length the branches mispredict.
-        var lowest = Vector256.LoadUnsafe(ref from);
-        for (int i = count; i >= Vector256<ulong>.Count; i -= Vector256<ulong>.Count)
-            Vector256.LoadUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count)).StoreUnsafe(ref from, (nuint)(i - Vector256<ulong>.Count + 1));
-        lowest.StoreUnsafe(ref from, 1);
-    }
-
-    // Moves ranges [at + 1, at + 1 + count) one slot down, over the range at `at`, from the bottom up.
-    private void ShiftDown(int at, int count)
-    {
-        ShiftDown(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lo), at), count);
-        ShiftDown(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_hi), at), count);
-    }
-
-    private static void ShiftDown(ref ulong to, int count)
-    {
-        if (count < Vector256<ulong>.Count)
-        {
-            for (int j = 0; j < count; j++)
-                Unsafe.Add(ref to, j) = Unsafe.Add(ref to, j + 1);
-            return;
-        }
-
-        // As ShiftUp, mirrored: the highest four are read first and written last.
-        var highest = Vector256.LoadUnsafe(ref to, (nuint)(count - Vector256<ulong>.Count + 1));
-        for (int i = 0; i + Vector256<ulong>.Count <= count; i += Vector256<ulong>.Count)
-            Vector256.LoadUnsafe(ref to, (nuint)(i + 1)).StoreUnsafe(ref to, (nuint)i);
-        highest.StoreUnsafe(ref to, (nuint)(count - Vector256<ulong>.Count));
-    }
-
     // Rescans the leaf's gaps after its largest may have shrunk, and carries a change up the tree.
     private void RefreshLeafMaxGap(int leaf)
     {
