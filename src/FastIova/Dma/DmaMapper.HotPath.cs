@@ -19,6 +19,7 @@ public abstract partial class DmaMapper
     private readonly ulong _firstAddress;
     private readonly ulong _apertureEnd;
     private readonly ulong _apertureSpan;
+    private readonly ulong _hotSpan;
     private readonly ulong _hotPages;
     private readonly FlushQueues? _queues;
     private readonly FlushQueue? _ownedQueue;
@@ -36,32 +37,44 @@ public abstract partial class DmaMapper
     /// <returns>False if no IOVA fits below the device's mask (or the IOMMU model refused the page-table map).</returns>
     /// <remarks>
     /// For a worker or a thread, the common map takes a few steps: a device whose hot map is open (<see cref="DmaDevice.HotDomain"/>: this
-    /// domain, mapping, not recording or checked), a buffer within 2^64 that touches a cached number of granules, and
-    /// a hit in the loaded magazine below the limit the rules try first. That is the answer the rules give (their first
+    /// domain, mapping, not recording or checked), a buffer within 2^64 that touches a cached number of granules (one
+    /// granule, the common case, is told by one compare), and a hit in the loaded magazine below the limit the rules
+    /// try first. That is the answer the rules give (their first
     /// step is the same hit); an IOMMU model is then told of the map as they tell it. Anything else goes to the rules
     /// with nothing changed, and they throw where the arguments are bad.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryMap(DmaDevice device, ulong physical, ulong size, out ulong dmaAddress)
     {
-        // `size - 1 <= ~physical`: at least 1 byte, ending within 2^64; then the granule count cannot wrap either.
-        if (device?.HotDomain == Domain && size - 1 <= ~physical)
+        if (device?.HotDomain == Domain)
         {
             ulong offset = physical & _granuleMask;
-            ulong lastPage = (offset + (size - 1)) >> _shift; // the granules touched, less one
-            if (lastPage < _hotPages) // 0 without an owned cache
-            {
-                if (TryGetHot(lastPage, device.HotLimitEnd, out ulong pfn))
-                {
-                    if (_iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1))
-                    {
-                        dmaAddress = (pfn << _shift) + offset;
-                        return true;
-                    }
+            ulong lastPage = 0; // the granules touched, less one
+            ulong pfn = 0;
+            bool hit = false;
 
-                    dmaAddress = 0;
-                    return false;
+            // At least 1 byte, ending within the granule (so within 2^64 too): the common size takes its class's
+            // constants without computing the count.
+            if (size - 1 <= _granuleMask - offset)
+            {
+                hit = _hotPages != 0 && _owned!.TryGetLastLoaded(0, device.HotLimitEnd - 1, out pfn);
+            }
+            else if (size - 1 <= ~physical)
+            {
+                lastPage = (offset + (size - 1)) >> _shift;
+                hit = lastPage < _hotPages && TryGetHot(lastPage, device.HotLimitEnd, out pfn);
+            }
+
+            if (hit)
+            {
+                if (_iommu is null || TellMap(device, pfn, physical - offset, lastPage + 1))
+                {
+                    dmaAddress = (pfn << _shift) + offset;
+                    return true;
                 }
+
+                dmaAddress = 0;
+                return false;
             }
         }
 
@@ -77,40 +90,51 @@ public abstract partial class DmaMapper
     /// <param name="dmaAddress">The DMA address a map returned.</param>
     /// <param name="size">The size it was mapped with.</param>
     /// <remarks>
-    /// For a worker or a thread, the common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded)
-    /// and a cached number of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to
+    /// For a worker or a thread, the common unmap takes a few steps: an address in the aperture and a size within it (the rules' tests, folded;
+    /// for one granule, a start below the aperture's last whole granule) and a cached number of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to
     /// the worker's own queue when nothing in it may be freed yet. With an IOMMU model it goes on through the rules'
     /// later steps itself, the model told first. Anything else goes to the rules (a simulated CPU: always).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unmap(ulong dmaAddress, ulong size)
     {
-        if (dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress)
+        ulong offset = dmaAddress & _granuleMask;
+        ulong lastPage = 0;
+        bool hot;
+
+        // One granule: at least 1 byte, within the granule, which lies in the aperture when its start does (_hotSpan
+        // ends at the last granule that ends inside the aperture).
+        if (size - 1 <= _granuleMask - offset)
         {
-            ulong lastPage = ((dmaAddress & _granuleMask) + (size - 1)) >> _shift;
-            if (lastPage < _hotPages)
-            {
-                ulong pfn = dmaAddress >> _shift;
-                HotUnmap path = _hotUnmap;
-                if (path == HotUnmap.IntoCache ? TryInsertHot(pfn, lastPage)
-                    : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
-                    : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
-                    return;
-            }
+            hot = dmaAddress - _firstAddress < _hotSpan;
+        }
+        else
+        {
+            lastPage = (offset + (size - 1)) >> _shift;
+            hot = dmaAddress - _firstAddress <= _apertureSpan && size - 1 <= _apertureEnd - dmaAddress && lastPage < _hotPages;
+        }
+
+        if (hot)
+        {
+            ulong pfn = dmaAddress >> _shift;
+            HotUnmap path = _hotUnmap;
+            if (path == HotUnmap.IntoCache ? TryInsertHot(pfn, lastPage)
+                : path == HotUnmap.IntoQueue ? TryAppend(pfn, lastPage + 1)
+                : path == HotUnmap.Told && TryUnmapTold(pfn, lastPage + 1))
+                return;
         }
 
         Domain.Unmap(this, dmaAddress, size);
     }
 
     // The hot map's hit and strict mode's insert in the loaded magazine of the size's class. One granule, the common
-    // size, has a branch of its own with its class's constants: predicted, it gives the magazine's address at once,
-    // where the class computed from an unmap's address would wait for the map that returned it, and so chain each
-    // pair to the last.
+    // size, has a branch of its own with its class's constants (the map's is in TryMap): predicted, it gives the
+    // magazine's address at once, where the class computed from an unmap's address would wait for the map that
+    // returned it, and so chain each pair to the last. Told by comparing the size with the room left in the granule,
+    // it also skips the count's shift (measured in a loop of pairs: strict 4.89 -> 4.62 ns, lazy 6.80 -> 6.46).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryGetHot(ulong lastPage, ulong limitEnd, out ulong pfn)
     {
-        if (lastPage == 0)
-            return _owned!.TryGetLastLoaded(0, limitEnd - 1, out pfn);
         int sizeClass = SizeClass.Of(lastPage + 1);
         return _owned!.TryGetLastLoaded(sizeClass, limitEnd - (1UL << sizeClass), out pfn);
     }

@@ -27,6 +27,14 @@ public abstract partial class DmaMapper : IIovaSink
         if (ownedCache is null)
             _hotPages = 0;
         _apertureSpan = _apertureEnd - _firstAddress;
+
+        // The one-granule unmap tests only its start: below the start of the aperture's last granule when that one
+        // ends past the aperture (or at 2^64, where the span's bound would wrap), else within the aperture; and
+        // never without the hot paths.
+        ulong lastWhole = (_apertureEnd & _granuleMask) == _granuleMask && _apertureEnd != ulong.MaxValue
+            ? _apertureEnd + 1
+            : _apertureEnd & ~_granuleMask;
+        _hotSpan = _hotPages == 0 || lastWhole <= _firstAddress ? 0 : lastWhole - _firstAddress;
         _queues = domain.Queues;
         _ownedQueue = queue is { IsOwned: true } ? queue : null;
         _iommu = domain.Iommu;

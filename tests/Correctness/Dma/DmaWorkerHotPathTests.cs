@@ -89,6 +89,70 @@ public sealed class DmaWorkerHotPathTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The one-granule unmap tests only where a mapping starts: at an aperture that ends inside a granule, or at 2^64,
+    /// the last granule must still take the rules' way. Each step's outcome (an address, or the exception's type) on a
+    /// worker must be a simulated CPU's, in both modes.
+    /// </summary>
+    [Theory]
+    [InlineData(0x1_0000_07ffUL, false)]
+    [InlineData(0x1_0000_07ffUL, true)]
+    [InlineData(0x1_0000_0fffUL, false)]
+    [InlineData(ulong.MaxValue, false)]
+    [InlineData(ulong.MaxValue, true)]
+    public void OneGranuleUnmaps_AtTheAperturesTop_GiveTheSimulatedCpusOutcomes(ulong apertureEnd, bool lazy)
+    {
+        DmaDomain Make() => new(new DmaDomainOptions
+        {
+            CpuCount = 1,
+            UnmapMode = lazy ? DmaUnmapMode.Lazy : DmaUnmapMode.Strict,
+            ApertureStart = apertureEnd - 0xf_ffff,
+            ApertureEnd = apertureEnd,
+            SimulatedTimer = true,
+            DepotTrimInterval = Timeout.InfiniteTimeSpan,
+        });
+
+        using DmaDomain byWorker = Make(), byCpu = Make();
+        using DmaWorker worker = byWorker.CreateWorker();
+        DmaCpu cpu = byCpu.Cpu(0);
+        DmaDevice device = byWorker.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        DmaDevice cpuDevice = byCpu.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+
+        var steps = new List<(string Worker, string Cpu)>();
+        void Step(Func<DmaMapper, DmaDevice, ulong> op)
+        {
+            static string Outcome(Func<ulong> run)
+            {
+                try
+                {
+                    return $"0x{run():x}";
+                }
+                catch (Exception e)
+                {
+                    return e.GetType().Name;
+                }
+            }
+
+            steps.Add((Outcome(() => op(worker, device)), Outcome(() => op(cpu, cpuDevice))));
+        }
+
+        ulong top = 0;
+        Step((m, d) => top = m.Map(d, 0x5123, 100)); // the highest granule, the partial one where the aperture ends inside it
+        for (int round = 0; round < 3; round++)
+        {
+            ulong address = top;
+            Step((m, d) => { m.Unmap(address, 100); return 0; });
+            Step((m, d) => top = m.Map(d, 0x6000 + (ulong)round, 4096 - (ulong)round));
+            Step((m, d) => { m.Unmap(top + 1, 4096); return 0; }); // crosses into the next granule
+            Step((m, d) => { m.Unmap(ulong.MaxValue - 0x7ff, 4096); return 0; });
+            Step((m, d) => { m.Unmap((apertureEnd & ~0xfffUL) + 0x700, 0x200); return 0; }); // in the top granule, past a mid-granule end
+        }
+
+        output.WriteLine(string.Join("\n", steps));
+        Assert.All(steps, step => Assert.Equal(step.Cpu, step.Worker));
+        Assert.Equal(byCpu.Iova.GetRanges(), byWorker.Iova.GetRanges());
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
