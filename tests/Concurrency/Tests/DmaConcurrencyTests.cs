@@ -25,7 +25,7 @@ public sealed class DmaConcurrencyTests
     [Theory]
     [AllStrategies]
     public void DisposeWithQueuedRanges_LeavesNothingQueued(ExplorationStrategy strategy) =>
-        SystematicExplorer.Explore(DmaScenarios.DisposeWithQueuedRanges, strategy, ExplorationBudget.Short);
+        SystematicExplorer.Explore(DmaScenarios.DisposeWithQueuedRanges, strategy, ExplorationBudget.Deep);
 
     [Theory]
     [AllStrategies]
