@@ -79,22 +79,22 @@ internal static class PerfCommandLine
                 result.AddError("--rounds must be 1..99.");
             }
         });
+        string[] knownImpls = [.. ScalingMode.Workloads.Select(w => w.Impl).Distinct()];
         var impls = new Option<string[]>("--impl")
         {
-            Description = $"Only these impls, comma-separated ({string.Join(", ", ScalingMode.Workloads.Select(w => w.Impl).Distinct())}). Default: all.",
+            Description = $"Only these impls, comma-separated ({string.Join(", ", knownImpls)}). Default: all.",
             AllowMultipleArgumentsPerToken = true,
-        };
-        impls.Validators.Add(result =>
-        {
-            string[] known = [.. ScalingMode.Workloads.Select(w => w.Impl)];
-            foreach (string name in SplitList(result.GetValueOrDefault<string[]>() ?? []))
+            CustomParser = result =>
             {
-                if (!known.Contains(name))
+                string[] names = SplitList(result.Tokens.Select(t => t.Value));
+                foreach (string name in names.Where(name => !knownImpls.Contains(name)))
                 {
-                    result.AddError($"--impl: unknown impl '{name}' (known: {string.Join(", ", known.Distinct())}).");
+                    result.AddError($"--impl: unknown impl '{name}' (known: {string.Join(", ", knownImpls)}).");
                 }
-            }
-        });
+
+                return names;
+            },
+        };
         var command = new Command("scaling", "Throughput of the fast path, producer-consumer, global-lock and tree-path workloads on 1..T threads.")
         {
             threads, seconds, json, rounds, impls,
@@ -104,7 +104,7 @@ internal static class PerfCommandLine
             result.GetValue(seconds),
             result.GetValue(json),
             result.GetValue(rounds),
-            SplitList(result.GetValue(impls) ?? [])));
+            result.GetValue(impls) ?? []));
         return command;
     }
 
@@ -183,7 +183,7 @@ internal static class PerfCommandLine
 
     private static Option<string?> JsonOption(string description) => new("--json") { Description = description };
 
-    // "a,b" or "a b" or both.
+    // "a,b" or "a b" or both: every list option's tokens.
     private static string[] SplitList(IEnumerable<string> tokens) =>
         [.. tokens.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
@@ -208,7 +208,7 @@ internal static class PerfCommandLine
     private static int[]? ParseInts(IEnumerable<string> tokens, out string? error)
     {
         var values = new List<int>();
-        foreach (string part in tokens.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        foreach (string part in SplitList(tokens))
         {
             if (!int.TryParse(part.Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value <= 0)
             {
