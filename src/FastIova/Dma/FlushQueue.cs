@@ -138,10 +138,7 @@ internal sealed class FlushQueue
     public void Append(ulong pfn, ulong pages, long counter)
     {
         int tail = _tail;
-        if (pages != _tailPages || counter != _tailStamp)
-            StartRun(tail, pages, counter);
-        StorePfn(tail, pfn);
-        Volatile.Write(ref _tail, (tail + 1) & _mask);
+        AppendAt(tail, (tail + 1) & _mask, pfn, pages, counter);
     }
 
     /// <summary>
@@ -156,10 +153,7 @@ internal sealed class FlushQueue
         int tail = _tail, next = (tail + 1) & _mask;
         if (Volatile.Read(ref _blocked) == 0 && next != _head && finished < _reapAt)
         {
-            if (pages != _tailPages || stamp != _tailStamp)
-                StartRun(tail, pages, stamp);
-            StorePfn(tail, pfn);
-            Volatile.Write(ref _tail, next);
+            AppendAt(tail, next, pfn, pages, stamp);
             Volatile.Write(ref _busy, 0);
             return true;
         }
@@ -228,6 +222,17 @@ internal sealed class FlushQueue
         return freed;
     }
 
+    // The entry goes at `tail` (the ring has room), extending the last run when it shares its size and stamp. The tail
+    // moves last, with a release write, as Count is read without holding the queue.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AppendAt(int tail, int next, ulong pfn, ulong pages, long stamp)
+    {
+        if (pages != _tailPages || stamp != _tailStamp)
+            StartRun(tail, pages, stamp);
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pfns), tail) = pfn; // tail is a masked ring index
+        Volatile.Write(ref _tail, next);
+    }
+
     // A new last run, from slot `start`; the first run of an empty ring also sets the head's reap point.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void StartRun(int start, ulong pages, long stamp)
@@ -244,10 +249,6 @@ internal sealed class FlushQueue
     // (its stamp is below the finish count; never, when the ring is empty).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool HeadReapable(long finished) => finished >= _reapAt;
-
-    // Slots are masked ring indices, always within the array.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void StorePfn(int slot, ulong pfn) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pfns), slot) = pfn;
 
     private void WaitForReaper()
     {
