@@ -37,10 +37,10 @@ internal sealed class FlushQueue
     private int _runHead;
     private int _runTail;
 
-    // Invariants (for whoever holds the queue): runs _runHead.._runTail-1 cover the entries, oldest first, each from
-    // its Start to the next run's Start or to _tail (the head run's Start is _head: a reap frees whole runs, as their
-    // entries share a stamp). No run is empty, so there are never more runs than entries, and the runs' ring, as large
-    // as the entries', never fills. _tailPages and _tailStamp are the last run's key (pages 0 when there is none, which
+    // Invariants (for whoever holds the queue): runs _runHead.._runTail-1 cover the entries, oldest first, the head
+    // run's from _head and each later run's from its Start, each to the next run's Start or to _tail (a reap frees
+    // whole runs, as their entries share a stamp). No run is empty, so there are never more runs than entries, and the
+    // runs' ring, as large as the entries', never fills. _tailPages and _tailStamp are the last run's key (pages 0 when there is none, which
     // no entry has), so that an append compares two fields to know whether it extends it.
     private ulong _tailPages;
     private long _tailStamp;
