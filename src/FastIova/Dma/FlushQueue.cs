@@ -40,8 +40,8 @@ internal sealed class FlushQueue
     // Invariants (for whoever holds the queue): runs _runHead.._runTail-1 cover the entries, oldest first, the head
     // run's from _head and each later run's from its Start, each to the next run's Start or to _tail (a reap frees
     // whole runs, as their entries share a stamp). No run is empty, so there are never more runs than entries, and the
-    // runs' ring, as large as the entries', never fills. _tailPages and _tailStamp are the last run's key (pages 0 when there is none, which
-    // no entry has), so that an append compares two fields to know whether it extends it.
+    // runs' ring, as large as the entries', never fills. _tailPages and _tailStamp are the last run's key (pages 0 when
+    // there is none, which no entry has), so that an append compares two fields to know whether it extends it.
     private ulong _tailPages;
     private long _tailStamp;
 
@@ -182,16 +182,16 @@ internal sealed class FlushQueue
             bool last = nextRun == _runTail;
             int end = last ? _tail : _runs[nextRun].Start;
             ulong pages = _runs[run].Pages;
+            int sizeClass = pages - 1 < hotPages ? SizeClass.Of(pages) : -1; // -1: not a size the cache takes here
             while (head != end)
             {
                 int taken = 0;
-                if (pages - 1 < hotPages)
+                if (sizeClass >= 0)
                 {
                     // A stretch stops at the ring's end (the next one starts at slot 0), so no index wraps inside it.
                     int length = (head < end ? end : _pfns.Length) - head;
                     // A run of one (traffic whose sizes alternate) takes the single insert, whose cost is the entry's
                     // rather than a copy's (4 and 8 KiB pairs alternating: 13.1-14.3 -> 11.1-12.1 ns a pair).
-                    int sizeClass = SizeClass.Of(pages);
                     taken = length == 1 ? (cache!.TryInsertLoaded(sizeClass, _pfns[head]) ? 1 : 0)
                         : cache!.InsertLoaded(sizeClass, _pfns.AsSpan(head, length));
                 }
