@@ -67,18 +67,12 @@ internal static class PerfCommandLine
         var threads = IntList("--threads", "Thread counts, comma-separated.", "1,2,4,8,16");
         var seconds = new Option<double>("--seconds") { Description = "Timed seconds per row (after a warm-up of a quarter of it, 0.1..1 s).", DefaultValueFactory = _ => 2.0 };
         var json = JsonOption("Write rows {workload, impl, threads, mops} to this JSON file.");
-        var rounds = new Option<int>("--rounds")
-        {
-            Description = "Rounds per workload: its thread counts run this many times, interleaved (1, 2, 1, 2, ...), and each row reports the median with the range. On a machine whose speed drifts, a ratio between two thread counts then compares runs made side by side.",
-            DefaultValueFactory = _ => 1,
-        };
-        rounds.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 99)
-            {
-                result.AddError("--rounds must be 1..99.");
-            }
-        });
+        var rounds = BoundedInt(
+            "--rounds",
+            "Rounds per workload: its thread counts run this many times, interleaved (1, 2, 1, 2, ...), and each row reports the median with the range. On a machine whose speed drifts, a ratio between two thread counts then compares runs made side by side.",
+            defaultValue: 1,
+            value => value is >= 1 and <= 99,
+            "1..99");
         string[] knownImpls = [.. ScalingMode.Workloads.Select(w => w.Impl).Distinct()];
         var impls = new Option<string[]>("--impl")
         {
@@ -95,16 +89,28 @@ internal static class PerfCommandLine
                 return names;
             },
         };
+        var workingSet = BoundedInt(
+            "--working-set",
+            $"Live ranges per thread in the per-thread workloads. For analysis: one tree-path thread with N x {ScalingSettings.DefaultWorkingSet} holds the tree of N threads.",
+            ScalingSettings.DefaultWorkingSet,
+            value => value is >= 1 and <= 1 << 20,
+            "1..1048576");
+        var queueSlots = new Option<int?>("--dma-queue-slots")
+        {
+            Description = "Slots per flush queue in dma-lazy, a power of two from 4 (default: the kernel's 256). For analysis: a queue flushes when it fills.",
+            CustomParser = result => ParseBounded(result, "--dma-queue-slots", value => value is >= 4 and <= 1 << 20 && int.IsPow2(value), "a power of two, 4..1048576"),
+        };
         var command = new Command("scaling", "Throughput of the fast path, producer-consumer, global-lock and tree-path workloads on 1..T threads.")
         {
-            threads, seconds, json, rounds, impls,
+            threads, seconds, json, rounds, impls, workingSet, queueSlots,
         };
         command.SetAction(result => ScalingMode.Run(
             result.GetValue(threads)!,
             result.GetValue(seconds),
             result.GetValue(json),
             result.GetValue(rounds),
-            result.GetValue(impls) ?? []));
+            result.GetValue(impls) ?? [],
+            new ScalingSettings(result.GetValue(workingSet), result.GetValue(queueSlots))));
         return command;
     }
 
@@ -186,6 +192,27 @@ internal static class PerfCommandLine
     // "a,b" or "a b" or both: every list option's tokens.
     private static string[] SplitList(IEnumerable<string> tokens) =>
         [.. tokens.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
+    // One whole number: a parse error rather than a validator's, since a validator that reads a value that did not
+    // parse throws instead of reporting.
+    private static Option<int> BoundedInt(string name, string description, int defaultValue, Func<int, bool> valid, string rule) => new(name)
+    {
+        Description = $"{description} Default: {defaultValue}.",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => ParseBounded(result, name, valid, rule) ?? defaultValue,
+    };
+
+    private static int? ParseBounded(ArgumentResult result, string name, Func<int, bool> valid, string rule)
+    {
+        if (result.Tokens is [{ Value: var token }]
+            && int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && valid(value))
+        {
+            return value;
+        }
+
+        result.AddError($"{name} must be {rule}, not '{string.Join(' ', result.Tokens.Select(t => t.Value))}'.");
+        return null;
+    }
 
     // "1,2,4" or "1 2 4" or both.
     private static Option<int[]> IntList(string name, string description, string defaultValue) => new(name)

@@ -9,8 +9,11 @@ internal interface IScalingWorkload
     /// <summary>The allocator ("fastiova-fast", "fastiova-tree", "global-lock").</summary>
     string Impl { get; }
 
-    /// <summary>Creates a fresh allocator for a run on <paramref name="threads"/> threads and one worker per thread.</summary>
-    IScalingRun Prepare(int threads);
+    /// <summary>
+    /// Creates a fresh allocator for a run on <paramref name="threads"/> threads and one worker per thread, as
+    /// <paramref name="settings"/> vary it.
+    /// </summary>
+    IScalingRun Prepare(int threads, ScalingSettings settings);
 }
 
 /// <summary>One run of a workload: the allocator and its workers, disposed after the run.</summary>

@@ -4,19 +4,17 @@ using FastIova.Perf.Scaling.Sources;
 namespace FastIova.Perf.Scaling;
 
 /// <summary>
-/// The per-thread pattern: the thread keeps a working set of <see cref="WorkingSet"/> live ranges and, round robin,
-/// frees the oldest and allocates a new one of the next size. Nothing crosses threads.
+/// The per-thread pattern: the thread keeps a working set of <paramref name="workingSet"/> live ranges
+/// (<see cref="ScalingSettings.DefaultWorkingSet"/> unless a run varies it) and, round robin, frees the oldest and
+/// allocates a new one of the next size. Nothing crosses threads.
 /// </summary>
-internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex) : IScalingWorker
+internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex, int workingSet) : IScalingWorker
     where TSource : struct, IRangeSource
 {
-    /// <summary>Live ranges per thread: a few dozen, like a driver's in-flight DMA mappings.</summary>
-    public const int WorkingSet = 32;
-
     private const int PairsPerChunk = 64;
 
-    private readonly ulong[] _pfns = new ulong[WorkingSet];
-    private readonly ulong[] _sizes = new ulong[WorkingSet];
+    private readonly ulong[] _pfns = new ulong[workingSet];
+    private readonly ulong[] _sizes = new ulong[workingSet];
     private readonly SizeSequence _sequence = new(threadIndex);
     private TSource _source = source;
     private int _slot;
@@ -24,7 +22,7 @@ internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex) 
     /// <inheritdoc />
     public void Initialize()
     {
-        for (int i = 0; i < WorkingSet; i++)
+        for (int i = 0; i < _pfns.Length; i++)
         {
             Allocate(i);
         }
@@ -38,7 +36,7 @@ internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex) 
         {
             _source.Free(_pfns[slot], _sizes[slot]);
             Allocate(slot);
-            slot = slot == WorkingSet - 1 ? 0 : slot + 1;
+            slot = slot == _pfns.Length - 1 ? 0 : slot + 1;
         }
 
         _slot = slot;
@@ -48,7 +46,7 @@ internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex) 
     /// <inheritdoc />
     public void Finish()
     {
-        for (int i = 0; i < WorkingSet; i++)
+        for (int i = 0; i < _pfns.Length; i++)
         {
             _source.Free(_pfns[i], _sizes[i]);
         }

@@ -34,7 +34,7 @@ internal sealed class ProducerConsumerWorkload : IScalingWorkload
     public string Impl => "fastiova-fast";
 
     /// <inheritdoc />
-    public IScalingRun Prepare(int threads) => new Run(threads);
+    public IScalingRun Prepare(int threads, ScalingSettings settings) => new Run(threads);
 
     private readonly record struct RangeInFlight(ulong Pfn, ulong Size);
 

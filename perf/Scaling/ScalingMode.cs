@@ -28,14 +28,20 @@ internal static class ScalingMode
     /// <summary>
     /// Runs the workloads (all, or those whose impl is in <paramref name="impls"/>) on every thread count for
     /// <paramref name="seconds"/> each, <paramref name="rounds"/> times interleaved; a row reports the rounds' median.
+    /// <paramref name="settings"/> (null: the defaults) vary the workloads for analysis; the header says how.
     /// </summary>
-    public static int Run(IReadOnlyList<int> threadCounts, double seconds, string? jsonPath, int rounds = 1, IReadOnlyCollection<string>? impls = null)
+    public static int Run(IReadOnlyList<int> threadCounts, double seconds, string? jsonPath, int rounds = 1, IReadOnlyCollection<string>? impls = null, ScalingSettings? settings = null)
     {
+        settings ??= ScalingSettings.Default;
         var duration = TimeSpan.FromSeconds(seconds);
         var warmup = TimeSpan.FromSeconds(Math.Clamp(seconds / 4, 0.1, 1.0));
         IScalingWorkload[] workloads = [.. Workloads.Where(w => impls is not { Count: > 0 } || impls.Contains(w.Impl))];
         ResultTable.Line($"scaling: {MachineDescription.Describe()}");
         ResultTable.Line($"{seconds.ToString(CultureInfo.InvariantCulture)} s per row after {warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up; one op = one allocation or one free; limit Dma32Pfn - 1; sizes 1..16 pfns");
+        if (settings.WorkingSet != ScalingSettings.DefaultWorkingSet)
+            ResultTable.Line($"per-thread workloads: {settings.WorkingSet} live ranges per thread (default {ScalingSettings.DefaultWorkingSet})");
+        if (settings.DmaQueueSlots is int slots)
+            ResultTable.Line($"dma-lazy: {slots} slots per flush queue (the kernel's: 256)");
         if (rounds > 1)
             ResultTable.Line($"{rounds} rounds per workload, thread counts interleaved; each row is the median, with the rounds' range");
 
@@ -44,7 +50,7 @@ internal static class ScalingMode
         JitSettling.Exercise(() =>
         {
             foreach (IScalingWorkload workload in workloads)
-                ScalingRunner.Run(workload, threadCounts.Min(), TimeSpan.FromSeconds(0.1), TimeSpan.FromSeconds(0.05));
+                ScalingRunner.Run(workload, threadCounts.Min(), TimeSpan.FromSeconds(0.1), TimeSpan.FromSeconds(0.05), settings);
         });
 
         var results = new List<ScalingResult>();
@@ -56,7 +62,7 @@ internal static class ScalingMode
             {
                 foreach (int threads in threadCounts)
                 {
-                    ScalingResult result = ScalingRunner.Run(workload, threads, duration, warmup);
+                    ScalingResult result = ScalingRunner.Run(workload, threads, duration, warmup, settings);
                     runs[threads].Add(result.Mops);
                     Console.Error.WriteLine($"  {result.Workload,-18} {result.Impl,-14} {threads,3} threads: {ResultTable.Number(result.Mops)} Mops/s");
                 }

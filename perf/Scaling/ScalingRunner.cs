@@ -9,10 +9,10 @@ namespace FastIova.Perf.Scaling;
 /// </summary>
 internal static class ScalingRunner
 {
-    /// <summary>Runs <paramref name="workload"/> once on <paramref name="threads"/> threads.</summary>
-    public static ScalingResult Run(IScalingWorkload workload, int threads, TimeSpan duration, TimeSpan warmup)
+    /// <summary>Runs <paramref name="workload"/> once on <paramref name="threads"/> threads, as <paramref name="settings"/> vary it.</summary>
+    public static ScalingResult Run(IScalingWorkload workload, int threads, TimeSpan duration, TimeSpan warmup, ScalingSettings settings)
     {
-        using IScalingRun run = workload.Prepare(threads);
+        using IScalingRun run = workload.Prepare(threads, settings);
         var state = new RunState(threads);
         var workers = new Thread[threads];
         for (int i = 0; i < threads; i++)

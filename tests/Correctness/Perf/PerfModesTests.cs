@@ -1,5 +1,7 @@
 using System.Text.Json;
 using FastIova.Perf.CommandLine;
+using FastIova.Perf.Scaling;
+using FastIova.Perf.Scaling.Sources;
 using Xunit;
 
 namespace FastIova.Tests.Correctness.Perf;
@@ -46,9 +48,40 @@ public sealed class PerfModesTests : IDisposable
         Assert.All(rows, row => Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString()));
     }
 
+    [Fact]
+    public void Scaling_WithAWorkingSetAndQueueSlots_WritesTheirRows()
+    {
+        JsonElement[] rows = Run("scaling", "--threads", "1", "--seconds", "0.1", "--impl", "fastiova-tree,dma-lazy", "--working-set", "64", "--dma-queue-slots", "16");
+
+        Assert.Equal(["dma-lazy", "fastiova-tree"], rows.Select(r => r.GetProperty("impl").GetString()).Order());
+        Assert.All(rows, row => Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString()));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(32)]
+    [InlineData(200)]
+    public void PerThreadWorker_KeepsItsWorkingSetLive(int workingSet)
+    {
+        using var domain = new IovaDomain(4096, 1);
+        var worker = new PerThreadWorker<TreePathSource>(new TreePathSource(domain, domain.Dma32Pfn - 1), threadIndex: 0, workingSet);
+
+        worker.Initialize();
+        Assert.Equal(workingSet, domain.GetStatistics().LiveRanges);
+        worker.RunChunk();
+        Assert.Equal(workingSet, domain.GetStatistics().LiveRanges);
+        worker.Finish();
+        Assert.Equal(0, domain.GetStatistics().LiveRanges);
+    }
+
     [Theory]
     [InlineData("--impl", "no-such-impl")]
     [InlineData("--rounds", "0")]
+    [InlineData("--rounds", "abc")]
+    [InlineData("--working-set", "0")]
+    [InlineData("--working-set", "32,64")]
+    [InlineData("--dma-queue-slots", "100")]
+    [InlineData("--dma-queue-slots", "2")]
     public void Scaling_RefusesABadChoice(string option, string value) =>
         Assert.NotEqual(0, PerfCommandLine.Run(["scaling", "--threads", "1", "--seconds", "0.1", option, value]));
 
