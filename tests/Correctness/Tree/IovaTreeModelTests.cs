@@ -9,7 +9,8 @@ namespace FastIova.Tests.Correctness.Tree;
 /// picks, and in address order both ways, which splits leaves at either end), removals (which empty and merge leaves)
 /// and downward extensions. After every step the tree's invariants are checked; every few steps each query
 /// (<c>FindContaining</c> and its range's <c>Next</c>, <c>FirstEndingAtOrAbove</c>, <c>Next</c>/<c>Prev</c> order,
-/// <c>FindHighest</c> over random windows, sizes and alignments) must give the list's answer.
+/// <c>FindHighest</c> over random windows, sizes and alignments, and <c>FindHighestBelow</c> from a range) must give the
+/// list's answer.
 /// </summary>
 public sealed class IovaTreeModelTests(ITestOutputHelper output)
 {
@@ -155,6 +156,19 @@ public sealed class IovaTreeModelTests(ITestOutputHelper output)
             ulong alignMask = random.Next(3) == 0 ? ~((1UL << random.Next(1, 5)) - 1) : ulong.MaxValue;
             ulong expected = HighestInModel(model, low, high, size, alignMask, out ulong expectedAboveLo);
             ulong actual = tree.FindHighest(low, high, size, alignMask, out int above);
+            Assert.Equal(expected, actual);
+            if (actual != IovaTree.NotFound)
+                Assert.Equal(expectedAboveLo, tree.Lo(above));
+
+            // The first pass's search, from a range's handle: half the time a leaf's first range, whose leaf holds one
+            // gap of the window, so that the leaf below and the descent beyond it both answer.
+            int from = tree.FindContaining(model[random.Next(model.Count)].Lo);
+            if (probe % 2 == 0 && (from & (IovaTree.LeafCapacity - 1)) != 0)
+                from &= ~(IovaTree.LeafCapacity - 1);
+            if (tree.Lo(from) == 0)
+                continue;
+            expected = HighestInModel(model, low, tree.Lo(from) - 1, size, alignMask, out expectedAboveLo);
+            actual = tree.FindHighestBelow(from, low, size, alignMask, out above);
             Assert.Equal(expected, actual);
             if (actual != IovaTree.NotFound)
                 Assert.Equal(expectedAboveLo, tree.Lo(above));
