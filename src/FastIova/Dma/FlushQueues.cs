@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace FastIova.Dma;
 
 /// <summary>
@@ -18,7 +16,7 @@ namespace FastIova.Dma;
 /// its handshake), then the range caches and the tree. The registry lock is taken alone.
 /// </para>
 /// </remarks>
-internal sealed class FlushQueues
+internal sealed partial class FlushQueues
 {
     /// <summary><c>IOVA_DEFAULT_FQ_SIZE</c>: slots per CPU queue.</summary>
     public const int PerCpuSlots = 256;
@@ -106,39 +104,8 @@ internal sealed class FlushQueues
     /// <summary>IOTLB flush-alls done (the flush-finish count, <c>iotlb_flushes</c>).</summary>
     public long Flushes => Volatile.Read(ref _finish);
 
-    /// <summary>Whether the timer is armed.</summary>
-    public bool TimerArmed => Volatile.Read(ref _timerOn) != 0;
-
-    /// <summary>Owned queues registered now (live threads and workers, and abandoned ones still holding entries).</summary>
-    public int OwnedQueueCount => Volatile.Read(ref _ownedQueues).Length;
-
     /// <summary>The queue that CPU <paramref name="cpu"/>'s unmaps use.</summary>
     public FlushQueue ForCpu(int cpu) => _cpuQueues[Single ? 0 : cpu];
-
-    /// <summary>
-    /// A queue for a thread or a worker: its own in per-CPU mode, registered so that the timer and the flushes reach
-    /// it; the one shared queue in single-queue mode.
-    /// </summary>
-    /// <param name="owner">The owning <see cref="Thread"/> or handle.</param>
-    public FlushQueue CreateOwned(object owner)
-    {
-        if (Single)
-            return _cpuQueues[0];
-        var queue = owner is Thread thread ? new FlushQueue(_ownedSlots, thread) : new FlushQueue(_ownedSlots, owner);
-        bool sweep;
-        lock (_registryLock)
-        {
-            FlushQueue[] queues = _ownedQueues;
-            Volatile.Write(ref _ownedQueues, [.. queues, queue]);
-
-            // Amortized: sweeping whenever the registry has doubled keeps thread churn at O(1) per thread.
-            sweep = queues.Length + 1 >= _sweepAt;
-        }
-
-        if (sweep)
-            DropAbandoned();
-        return queue;
-    }
 
     /// <summary>
     /// <c>queue_iova</c>: frees what the queue may free, flushes if it is still full, appends the IOVA and arms the
@@ -177,46 +144,6 @@ internal sealed class FlushQueues
     /// <summary>The flush-finish count: entries stamped below it may be freed.</summary>
     public long Finished => Volatile.Read(ref _finish);
 
-    /// <summary><c>queue_iova</c>'s last step, after an append: arms the timer unless it is armed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void ArmTimerIfIdle(DmaMapper via)
-    {
-        // The read first keeps the flag's line shared while the timer is armed, as the kernel does.
-        if (Volatile.Read(ref _timerOn) == 0 && Interlocked.Exchange(ref _timerOn, 1) == 0)
-            Arm(via);
-    }
-
-    /// <summary>
-    /// <c>fq_flush_timeout</c>: if the timer is armed, disarms it, flushes, and reaps every queue (the CPUs' in order,
-    /// then the threads' and workers'): into the cache of the mapper that armed it (simulated timer), or the domain's
-    /// timer cache (real timer).
-    /// </summary>
-    /// <returns>False (nothing done) if the timer was not armed.</returns>
-    public bool Timeout()
-    {
-        lock (_timerGate)
-        {
-            if (_timerStopped || Interlocked.Exchange(ref _timerOn, 0) == 0)
-                return false;
-            IIovaSink sink = _realTimer ? _timerCache : Volatile.Read(ref _armedBy) ?? _timerCache;
-            ReapAll(FlushIotlb(), sink);
-            return true;
-        }
-    }
-
-    /// <summary>What the real timer runs: <see cref="Timeout"/>, quietly doing nothing once the domain is gone.</summary>
-    public void OnTimer()
-    {
-        try
-        {
-            Timeout();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The domain was disposed while the timer was due; Close has freed what was queued.
-        }
-    }
-
     /// <summary>An explicit flush: one flush-all, then everything queued before it, in every queue, freed into <paramref name="sink"/>.</summary>
     public void FlushAndReap(IIovaSink sink) => ReapAll(FlushIotlb(), sink);
 
@@ -244,27 +171,6 @@ internal sealed class FlushQueues
         FlushAndReap(sink);
     }
 
-    /// <summary>
-    /// A worker's Dispose: closes its queue, flushes if anything is queued, frees the queue's entries into
-    /// <paramref name="sink"/> (the worker's own cache; the caller is its owner) and forgets the queue.
-    /// </summary>
-    public void Retire(FlushQueue queue, IIovaSink sink)
-    {
-        if (!queue.IsOwned)
-            return;
-        lock (_reapGate)
-        {
-            queue.Close();
-            queue.RequestReap();
-            queue.WaitForOwner(); // the owner is the caller: nobody else appends, so no fence is needed
-            if (queue.Count != 0)
-                queue.Reap(FlushIotlb(), sink);
-            queue.ReleaseReap();
-        }
-
-        Unregister(queue);
-    }
-
     private void AppendHeld(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
     {
         // Entries that another queue's flush has already covered: freeing them first makes a full ring less likely.
@@ -274,13 +180,6 @@ internal sealed class FlushQueues
         if (queue.IsFull)
             via.Reap(queue, FlushIotlb());
         queue.Append(pfn, pages, Volatile.Read(ref _start));
-    }
-
-    private void Arm(DmaMapper via)
-    {
-        // A worker's cache has one user at a time, so a simulated timer fired from elsewhere frees into the timer cache.
-        Volatile.Write(ref _armedBy, via is DmaWorker ? _timerCache : via);
-        _timer?.Change(_timeout, System.Threading.Timeout.InfiniteTimeSpan);
     }
 
     private void ReapAll(long covered, IIovaSink sink)
@@ -293,72 +192,6 @@ internal sealed class FlushQueues
 
         ReapOwned(covered, sink, close: false);
         DropAbandoned();
-    }
-
-    /// <summary>
-    /// Holds every owned queue in turn (one process-wide fence for all of them: the reapers' half of the handshake),
-    /// closing it first if asked, and frees what <paramref name="covered"/> covers into <paramref name="sink"/>.
-    /// </summary>
-    private void ReapOwned(long covered, IIovaSink? sink, bool close)
-    {
-        lock (_reapGate)
-        {
-            FlushQueue[] queues = Volatile.Read(ref _ownedQueues);
-            if (queues.Length == 0)
-                return;
-            foreach (FlushQueue queue in queues)
-            {
-                if (close)
-                    queue.Close();
-                queue.RequestReap();
-            }
-
-            Interlocked.MemoryBarrierProcessWide();
-            foreach (FlushQueue queue in queues)
-            {
-                queue.WaitForOwner();
-                try
-                {
-                    if (sink is not null)
-                        queue.Reap(covered, sink);
-                }
-                finally
-                {
-                    queue.ReleaseReap();
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Forgets the queues of exited threads and collected workers once they are empty. Such a queue only shrinks (no
-    /// owner appends), and whatever it holds is freed by the next timer run, which its last unmap armed.
-    /// </summary>
-    private void DropAbandoned()
-    {
-        lock (_registryLock)
-        {
-            // The kept queues are chosen in one pass: a thread may exit while the sweep runs, and a pass that counted
-            // before another copied would leave nulls in the registry.
-            FlushQueue[] queues = _ownedQueues;
-            if (Array.Exists(queues, IsDroppable))
-                Volatile.Write(ref _ownedQueues, queues = Array.FindAll(queues, static queue => !IsDroppable(queue)));
-
-            _sweepAt = Math.Max(MinimumSweep, 2 * queues.Length);
-        }
-    }
-
-    private static bool IsDroppable(FlushQueue queue) => queue.IsAbandoned && queue.Count == 0;
-
-    private void Unregister(FlushQueue queue)
-    {
-        lock (_registryLock)
-        {
-            FlushQueue[] queues = _ownedQueues;
-            int index = Array.IndexOf(queues, queue);
-            if (index >= 0)
-                Volatile.Write(ref _ownedQueues, [.. queues.AsSpan(0, index), .. queues.AsSpan(index + 1)]);
-        }
     }
 
     // fq_flush_iotlb: the start count moves before the flush and the finish count after it, so an entry stamped with
