@@ -166,7 +166,7 @@ public abstract partial class DmaMapper
     private bool TryAppend(ulong pfn, ulong pages)
     {
         FlushQueues queues = _queues!;
-        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages, queues.Finished, queues.Started))
+        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages, queues.Started))
             return false;
         queues.ArmTimerIfIdle(this);
         return true;

@@ -143,15 +143,22 @@ internal sealed class FlushQueue
 
     /// <summary>
     /// The owner's whole <c>queue_iova</c> when it needs no reap: under the handshake, if no reaper holds the queue, it
-    /// is open, not full, and its head may not be freed yet (<paramref name="finished"/>), appends the entry stamped
-    /// <paramref name="stamp"/>. Otherwise false with nothing changed, and the owner takes <see cref="FlushQueues.Enqueue"/>.
+    /// is open, not full, and no flush-all has started since its head was queued (the start count
+    /// <paramref name="stamp"/> is the head's), appends the entry stamped <paramref name="stamp"/>. Otherwise false with
+    /// nothing changed, and the owner takes <see cref="FlushQueues.Enqueue"/>.
     /// </summary>
+    /// <remarks>
+    /// The finish count never passes the start count, so a head that no flush has started after cannot be freed yet,
+    /// and the kernel's reap before the append would free nothing. Testing the start count rather than the finish
+    /// count spares the append a load (the rare append while another queue's flush is in progress takes the full
+    /// path, which finds nothing to free either).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryAppendAsOwner(ulong pfn, ulong pages, long finished, long stamp)
+    public bool TryAppendAsOwner(ulong pfn, ulong pages, long stamp)
     {
         Volatile.Write(ref _busy, 1);
         int tail = _tail, next = (tail + 1) & _mask;
-        if (Volatile.Read(ref _blocked) == 0 && next != _head && finished < _reapAt)
+        if (Volatile.Read(ref _blocked) == 0 && next != _head && stamp < _reapAt)
         {
             AppendAt(tail, next, pfn, pages, stamp);
             Volatile.Write(ref _busy, 0);
