@@ -151,7 +151,7 @@ internal sealed class FlushQueue
     /// The finish count never passes the start count, so a head that no flush has started after cannot be freed yet,
     /// and the kernel's reap before the append would free nothing. Testing the start count rather than the finish
     /// count spares the append a load (the rare append while another queue's flush is in progress takes the full
-    /// path, which finds nothing to free either).
+    /// path, which frees what that flush covers if it has completed by then).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAppendAsOwner(ulong pfn, ulong pages, long stamp)

@@ -238,8 +238,8 @@ internal sealed partial class IovaTree
 
         // Then the leaf below, whose gaps are the next ones down, before a descent from the root. The cached node is
         // often its leaf's first range (the successor of a leaf's last range, removed), so the scan above saw one gap,
-        // and the answer mostly lies just below (measured with 512 live ranges: a third of all allocations descended
-        // from the root, most of them to the leaf below).
+        // and the answer often lies just below (measured with 512 live ranges: a third of all allocations descended
+        // from the root; the leaf below now answers a third of those).
         int previous = _leaves[from >> LeafShift].Prev;
         ref TreeLeaf below = ref _leaves[previous];
         if (below.LeafMaxGap >= size)
