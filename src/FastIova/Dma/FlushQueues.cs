@@ -141,9 +141,6 @@ internal sealed partial class FlushQueues
     /// <summary>The flush-start count: the stamp of an entry queued now (after its page-table unmap).</summary>
     public long Started => Volatile.Read(ref _start);
 
-    /// <summary>The flush-finish count: entries stamped below it may be freed.</summary>
-    public long Finished => Volatile.Read(ref _finish);
-
     /// <summary>An explicit flush: one flush-all, then everything queued before it, in every queue, freed into <paramref name="sink"/>.</summary>
     public void FlushAndReap(IIovaSink sink) => ReapAll(FlushIotlb(), sink);
 
