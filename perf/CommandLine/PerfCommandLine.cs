@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using FastIova.Dma;
 using FastIova.Perf.Benchmarks;
 using FastIova.Perf.Gate;
 using FastIova.Perf.Memory;
@@ -97,7 +98,7 @@ internal static class PerfCommandLine
             "1..1048576");
         var queueSlots = new Option<int?>("--dma-queue-slots")
         {
-            Description = "Slots per flush queue in dma-lazy, a power of two from 4 (default: the kernel's 256). For analysis: a queue flushes when it fills.",
+            Description = $"Slots per flush queue in dma-lazy, a power of two from 4 (default: the kernel's {FlushQueues.PerCpuSlots}). For analysis: a queue flushes when it fills.",
             CustomParser = result => ParseBounded(result, "--dma-queue-slots", value => value is >= 4 and <= 1 << 20 && int.IsPow2(value), "a power of two, 4..1048576"),
         };
         var command = new Command("scaling", "Throughput of the fast path, producer-consumer, global-lock and tree-path workloads on 1..T threads.")

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastIova.Dma;
 using FastIova.Perf.Reporting;
 using FastIova.Perf.Timing;
 using Perfolizer.Mathematics.QuantileEstimators;
@@ -41,7 +42,7 @@ internal static class ScalingMode
         if (settings.WorkingSet != ScalingSettings.DefaultWorkingSet)
             ResultTable.Line($"per-thread workloads: {settings.WorkingSet} live ranges per thread (default {ScalingSettings.DefaultWorkingSet})");
         if (settings.DmaQueueSlots is int slots)
-            ResultTable.Line($"dma-lazy: {slots} slots per flush queue (the kernel's: 256)");
+            ResultTable.Line($"dma-lazy: {slots} slots per flush queue (the kernel's: {FlushQueues.PerCpuSlots})");
         if (rounds > 1)
             ResultTable.Line($"{rounds} rounds per workload, thread counts interleaved; each row is the median, with the rounds' range");
 
