@@ -232,7 +232,8 @@ internal sealed partial class IovaTree
         above = ScanDown(from, low, high, size, alignMask);
         if (above != Nil)
             return HighestStartInGap(above, high, size, alignMask);
-        ulong floor = _leaves[from >> LeafShift].Floor;
+        ref TreeLeaf leaf = ref _leaves[from >> LeafShift];
+        ulong floor = leaf.Floor;
         if (floor <= low)
             return NotFound; // every lower gap ends below the window
 
@@ -240,7 +241,7 @@ internal sealed partial class IovaTree
         // often its leaf's first range (the successor of a leaf's last range, removed), so the scan above saw one gap,
         // and the answer often lies just below (measured with 512 live ranges: a third of all allocations descended
         // from the root; the leaf below now answers a third of those).
-        int previous = _leaves[from >> LeafShift].Prev;
+        int previous = leaf.Prev;
         ref TreeLeaf below = ref _leaves[previous];
         if (below.LeafMaxGap >= size)
         {
