@@ -161,14 +161,13 @@ public abstract partial class DmaMapper
         return false;
     }
 
-    // queue_iova's append when nothing needs reaping, then its timer; false (nothing done) otherwise.
+    // queue_iova's append while the ring has room, then its timer; false (nothing done) otherwise.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryAppend(ulong pfn, ulong pages)
     {
-        FlushQueues queues = _queues!;
-        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages, queues.Started))
+        if (!_ownedQueue!.TryAppendAsOwner(pfn, pages))
             return false;
-        queues.ArmTimerIfIdle(this);
+        _queues!.ArmTimerIfIdle(this);
         return true;
     }
 
@@ -187,6 +186,9 @@ public abstract partial class DmaMapper
 
     /// <summary>An unmap of this mapper reaps its queue into its caches: runs into its loaded magazines where it owns its cache.</summary>
     internal int Reap(FlushQueue queue, long finished) => queue.Reap(finished, this, _owned, _hotPages);
+
+    /// <summary>The owner of <paramref name="queue"/> frees all of it into its caches after its own flush-all.</summary>
+    internal int ReapAll(FlushQueue queue) => queue.ReapAll(this, _owned, _hotPages);
 
     // Where an unmap that passed the hot tests goes, fixed by the domain's mode and model.
     private enum HotUnmap : byte

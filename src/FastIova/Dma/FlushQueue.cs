@@ -5,18 +5,26 @@ using FastIova.Caches;
 namespace FastIova.Dma;
 
 /// <summary>
-/// One flush queue (Linux's <c>struct iova_fq</c>): a ring of unmapped IOVAs, each stamped with the flush-start count
-/// at the time it was queued. An entry may be freed once a flush-all that began after it was queued has completed, so
-/// that no IOTLB entry can still translate the range.
+/// One flush queue (Linux's <c>struct iova_fq</c>): a ring of unmapped IOVAs. An entry may be freed once a flush-all
+/// that began after it was queued has completed, so that no IOTLB entry can still translate the range.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Two ways to hold a queue, chosen when it is made. A <b>shared</b> queue (a simulated CPU's, or the single queue that
-/// every mapper uses) is locked with <c>lock (queue)</c>, Linux's <c>fq-&gt;lock</c>, by every appender and reaper. An
-/// <b>owned</b> queue (a thread's or a <see cref="DmaWorker"/>'s) has one appender, its owner, and is reaped by others
-/// only rarely (the timer, an explicit flush, Dispose): the owner and those reapers use the asymmetric handshake of
-/// <see cref="FastIova.Caches.ThreadCache"/> (Dekker's, with the process-wide fence on the reaper's side), so that an
-/// unmap pays two plain stores and two loads instead of an interlocked instruction.
+/// Two kinds of queue, chosen when it is made. A <b>shared</b> queue (a simulated CPU's, or the single queue that
+/// every mapper uses) keeps the kernel's rule: each entry is stamped with the domain's flush-start count, and any
+/// flush-all lets the queue's next unmap free what it covers. It is locked with <c>lock (queue)</c>, Linux's
+/// <c>fq-&gt;lock</c>, by every appender and reaper.
+/// </para>
+/// <para>
+/// An <b>owned</b> queue (a thread's or a <see cref="DmaWorker"/>'s) has one appender, its owner, and its entries carry
+/// no stamp (0). It is freed whole, by a flush-all made while the queue is held: its owner's own when the ring is full,
+/// or the timer's, an explicit flush's or Dispose's, which hold every owned queue before the flush-all begins. Either
+/// way each entry was queued before that flush began, so nothing is freed that the IOTLB may still translate. Not the
+/// kernel's rule, which lets any CPU's flush free every queue: that makes each unmap read the domain's flush counts,
+/// and each flush move their cache line to every other core (two threads lost 15-45% of their throughput to it). The
+/// owner and the reapers use the asymmetric handshake of <see cref="FastIova.Caches.ThreadCache"/> (Dekker's, with the
+/// process-wide fence on the reaper's side), so that an unmap pays two plain stores and two loads instead of an
+/// interlocked instruction.
 /// </para>
 /// <para>
 /// Under either, a reap frees into a range cache, which may take the tree lock: the order is always queue, then tree.
@@ -29,6 +37,9 @@ internal sealed class FlushQueue
     // stamps change only when a flush-all starts, and traffic mostly repeats a size, so the common append stores one
     // pfn, and a reap hands a run of pfns to a magazine straight from the ring (measured in DmaMapBenchmarks: the lazy
     // worker pair 5.32-5.52 ns with a size and a stamp stored per entry, 4.64-5.19 with runs).
+    /// <summary>A reap bound that covers every entry (<see cref="ReapAll"/>).</summary>
+    private const long EveryEntry = long.MaxValue - 1;
+
     private readonly ulong[] _pfns;
     private readonly Run[] _runs;
     private readonly int _mask;
@@ -56,6 +67,9 @@ internal sealed class FlushQueue
     private const int Closed = 2;
     private int _busy;
     private int _blocked;
+
+    // Flush-alls an owned queue's owner made (written by the owner only; FlushQueues sums them).
+    private long _ownFlushes;
 
     private readonly Thread? _ownerThread;
     private readonly WeakReference? _ownerHandle;
@@ -142,25 +156,18 @@ internal sealed class FlushQueue
     }
 
     /// <summary>
-    /// The owner's whole <c>queue_iova</c> when it needs no reap: under the handshake, if no reaper holds the queue, it
-    /// is open, not full, and no flush-all has started since its head was queued (the start count
-    /// <paramref name="stamp"/> is the head's), appends the entry stamped <paramref name="stamp"/>. Otherwise false with
-    /// nothing changed, and the owner takes <see cref="FlushQueues.Enqueue"/>.
+    /// The owner's whole <c>queue_iova</c> when its ring has room: under the handshake, if no reaper holds the queue and
+    /// it is open and not full, appends the entry. Otherwise false with nothing changed, and the owner takes
+    /// <see cref="FlushQueues.Enqueue"/>.
     /// </summary>
-    /// <remarks>
-    /// The finish count never passes the start count, so a head that no flush has started after cannot be freed yet,
-    /// and the kernel's reap before the append would free nothing. Testing the start count rather than the finish
-    /// count spares the append a load (the rare append while another queue's flush is in progress takes the full
-    /// path, which frees what that flush covers if it has completed by then).
-    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryAppendAsOwner(ulong pfn, ulong pages, long stamp)
+    public bool TryAppendAsOwner(ulong pfn, ulong pages)
     {
         Volatile.Write(ref _busy, 1);
         int tail = _tail, next = (tail + 1) & _mask;
-        if (Volatile.Read(ref _blocked) == 0 && next != _head && stamp < _reapAt)
+        if (Volatile.Read(ref _blocked) == 0 && next != _head)
         {
-            AppendAt(tail, next, pfn, pages, stamp);
+            AppendAt(tail, next, pfn, pages, 0);
             Volatile.Write(ref _busy, 0);
             return true;
         }
@@ -168,6 +175,15 @@ internal sealed class FlushQueue
         Volatile.Write(ref _busy, 0);
         return false;
     }
+
+    /// <summary>Flush-alls this owned queue's owner made when its ring was full; a racy read.</summary>
+    public long OwnFlushes => Volatile.Read(ref _ownFlushes);
+
+    /// <summary>The owner counts a flush-all of its own.</summary>
+    public void CountOwnFlush() => Volatile.Write(ref _ownFlushes, _ownFlushes + 1);
+
+    /// <summary>Frees every entry (see <see cref="Reap"/>): what a flush-all made while the queue was held covers.</summary>
+    public int ReapAll(IIovaSink sink, ThreadCache? cache = null, ulong hotPages = 0) => Reap(EveryEntry, sink, cache, hotPages);
 
     /// <summary>Whether the head entry may be freed: the queue is not empty and the head was stamped before <paramref name="finished"/>.</summary>
     public bool CanReap(long finished) => HeadReapable(finished);

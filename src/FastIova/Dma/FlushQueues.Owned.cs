@@ -45,7 +45,11 @@ internal sealed partial class FlushQueues
             queue.RequestReap();
             queue.WaitForOwner(); // the owner is the caller: nobody else appends, so no fence is needed
             if (queue.Count != 0)
-                queue.Reap(FlushIotlb(), sink);
+            {
+                FlushIotlb();
+                queue.ReapAll(sink);
+            }
+
             queue.ReleaseReap();
         }
 
@@ -53,38 +57,26 @@ internal sealed partial class FlushQueues
     }
 
     /// <summary>
-    /// Holds every owned queue in turn (one process-wide fence for all of them: the reapers' half of the handshake),
-    /// closing it first if asked, and frees what <paramref name="covered"/> covers into <paramref name="sink"/>.
+    /// The reapers' half of the handshake for every owned queue at once (one process-wide fence for all of them), closing
+    /// each first if asked: returns the queues now held, each to be let go with <see cref="FlushQueue.ReleaseReap"/>.
+    /// Under the reap gate.
     /// </summary>
-    private void ReapOwned(long covered, IIovaSink? sink, bool close)
+    private FlushQueue[] HoldOwned(bool close)
     {
-        lock (_reapGate)
+        FlushQueue[] queues = Volatile.Read(ref _ownedQueues);
+        if (queues.Length == 0)
+            return queues;
+        foreach (FlushQueue queue in queues)
         {
-            FlushQueue[] queues = Volatile.Read(ref _ownedQueues);
-            if (queues.Length == 0)
-                return;
-            foreach (FlushQueue queue in queues)
-            {
-                if (close)
-                    queue.Close();
-                queue.RequestReap();
-            }
-
-            Interlocked.MemoryBarrierProcessWide();
-            foreach (FlushQueue queue in queues)
-            {
-                queue.WaitForOwner();
-                try
-                {
-                    if (sink is not null)
-                        queue.Reap(covered, sink);
-                }
-                finally
-                {
-                    queue.ReleaseReap();
-                }
-            }
+            if (close)
+                queue.Close();
+            queue.RequestReap();
         }
+
+        Interlocked.MemoryBarrierProcessWide();
+        foreach (FlushQueue queue in queues)
+            queue.WaitForOwner();
+        return queues;
     }
 
     /// <summary>
@@ -99,7 +91,16 @@ internal sealed partial class FlushQueues
             // before another copied would leave nulls in the registry.
             FlushQueue[] queues = _ownedQueues;
             if (Array.Exists(queues, IsDroppable))
-                Volatile.Write(ref _ownedQueues, queues = Array.FindAll(queues, static queue => !IsDroppable(queue)));
+            {
+                FlushQueue[] kept = Array.FindAll(queues, static queue => !IsDroppable(queue));
+                foreach (FlushQueue queue in queues)
+                {
+                    if (Array.IndexOf(kept, queue) < 0)
+                        _retiredFlushes += queue.OwnFlushes;
+                }
+
+                Volatile.Write(ref _ownedQueues, queues = kept);
+            }
 
             _sweepAt = Math.Max(MinimumSweep, 2 * queues.Length);
         }
@@ -114,7 +115,10 @@ internal sealed partial class FlushQueues
             FlushQueue[] queues = _ownedQueues;
             int index = Array.IndexOf(queues, queue);
             if (index >= 0)
+            {
+                _retiredFlushes += queue.OwnFlushes;
                 Volatile.Write(ref _ownedQueues, [.. queues.AsSpan(0, index), .. queues.AsSpan(index + 1)]);
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class FlushQueues
             if (_timerStopped || Interlocked.Exchange(ref _timerOn, 0) == 0)
                 return false;
             IIovaSink sink = _realTimer ? _timerCache : Volatile.Read(ref _armedBy) ?? _timerCache;
-            ReapAll(FlushIotlb(), sink);
+            FlushAndReapAll(sink, close: false);
             return true;
         }
     }

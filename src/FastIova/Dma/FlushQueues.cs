@@ -3,13 +3,15 @@ namespace FastIova.Dma;
 /// <summary>
 /// A lazy domain's flush queues with what they share (the flush-queue part of Linux's <c>struct iommu_dma_cookie</c>):
 /// the flush-start and flush-finish counters, the timer and its armed flag. The rules of <c>queue_iova</c>,
-/// <c>fq_flush_iotlb</c> and <c>fq_flush_timeout</c> live here.
+/// <c>fq_flush_iotlb</c> and <c>fq_flush_timeout</c> live here, and the owned queues' own rule beside them
+/// (<see cref="FlushQueue"/>'s remarks).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Two sets of queues: the shared ones (one per simulated CPU, or the single queue), made with the domain, and the
 /// owned ones of threads and <see cref="DmaWorker"/>s (per-CPU mode only), registered as they appear. The timer and
-/// the explicit flushes reap both, the CPUs' first and in CPU order, as the kernel does.
+/// the explicit flushes reap both, the CPUs' first and in CPU order, as the kernel does. The counters are the shared
+/// queues' only: an owned queue counts its own flushes, and is freed whole by a flush made while it is held.
 /// </para>
 /// <para>
 /// Lock order: the timer gate, then the reap gate (one reaper of owned queues at a time), then a queue (its lock or
@@ -48,10 +50,13 @@ internal sealed partial class FlushQueues
     private FlushQueue[] _ownedQueues = [];
     private int _sweepAt = MinimumSweep;
 
-    // Invariant: _finish <= _start. An entry stamped with start s may be freed once _finish > s: a flush-all that began
-    // after it was queued has completed.
+    // Invariant: _finish <= _start. An entry of a shared queue stamped with start s may be freed once _finish > s: a
+    // flush-all that began after it was queued has completed.
     private long _start;
     private long _finish;
+
+    // The own flushes of owned queues no longer registered (Flushes adds the registered ones').
+    private long _retiredFlushes;
     private int _timerOn;
     private bool _timerStopped;
     private IIovaSink? _armedBy;
@@ -101,15 +106,29 @@ internal sealed partial class FlushQueues
         }
     }
 
-    /// <summary>IOTLB flush-alls done (the flush-finish count, <c>iotlb_flushes</c>).</summary>
-    public long Flushes => Volatile.Read(ref _finish);
+    /// <summary>IOTLB flush-alls done (<c>iotlb_flushes</c>): the flush-finish count, plus the owned queues' own.</summary>
+    public long Flushes
+    {
+        get
+        {
+            // Under the registry lock, where a forgotten queue's count moves to _retiredFlushes.
+            lock (_registryLock)
+            {
+                long flushes = Volatile.Read(ref _finish) + _retiredFlushes;
+                foreach (FlushQueue queue in _ownedQueues)
+                    flushes += queue.OwnFlushes;
+                return flushes;
+            }
+        }
+    }
 
     /// <summary>The queue that CPU <paramref name="cpu"/>'s unmaps use.</summary>
     public FlushQueue ForCpu(int cpu) => _cpuQueues[Single ? 0 : cpu];
 
     /// <summary>
     /// <c>queue_iova</c>: frees what the queue may free, flushes if it is still full, appends the IOVA and arms the
-    /// timer. Frees go through <paramref name="via"/>, the unmapping mapper's cache.
+    /// timer. Frees go through <paramref name="via"/>, the unmapping mapper's cache. An owned queue is only freed by a
+    /// flush made while it is held: here, its owner's own when the ring is full.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The queue is closed (its domain or worker was disposed).</exception>
     public void Enqueue(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
@@ -119,7 +138,9 @@ internal sealed partial class FlushQueues
             queue.EnterAsOwner();
             try
             {
-                AppendHeld(queue, via, pfn, pages);
+                if (queue.IsFull)
+                    FlushOwned(queue, via);
+                queue.Append(pfn, pages, 0);
             }
             finally
             {
@@ -131,18 +152,15 @@ internal sealed partial class FlushQueues
             lock (queue)
             {
                 ObjectDisposedException.ThrowIf(queue.IsClosed, typeof(DmaDomain));
-                AppendHeld(queue, via, pfn, pages);
+                AppendShared(queue, via, pfn, pages);
             }
         }
 
         ArmTimerIfIdle(via);
     }
 
-    /// <summary>The flush-start count: the stamp of an entry queued now (after its page-table unmap).</summary>
-    public long Started => Volatile.Read(ref _start);
-
     /// <summary>An explicit flush: one flush-all, then everything queued before it, in every queue, freed into <paramref name="sink"/>.</summary>
-    public void FlushAndReap(IIovaSink sink) => ReapAll(FlushIotlb(), sink);
+    public void FlushAndReap(IIovaSink sink) => FlushAndReapAll(sink, close: false);
 
     /// <summary>
     /// Dispose of the domain: stops the timer (waiting for a run in progress), closes every queue so that later unmaps
@@ -156,19 +174,19 @@ internal sealed partial class FlushQueues
             _timer?.Dispose();
         }
 
-        // Close first, then flush: an unmap that got into a queue before it closed is in the ring by the time the
-        // queue is held below, so the flush that starts after that covers it.
+        // Close first, then flush: an unmap that got into a shared queue before it closed is in the ring by the time the
+        // queue is held below, so the flush that starts after that covers it. The owned queues are closed and held
+        // before the flush.
         foreach (FlushQueue queue in _cpuQueues)
         {
             lock (queue)
                 queue.Close();
         }
 
-        ReapOwned(0, sink: null, close: true);
-        FlushAndReap(sink);
+        FlushAndReapAll(sink, close: true);
     }
 
-    private void AppendHeld(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
+    private void AppendShared(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
     {
         // Entries that another queue's flush has already covered: freeing them first makes a full ring less likely.
         long finished = Volatile.Read(ref _finish);
@@ -179,15 +197,40 @@ internal sealed partial class FlushQueues
         queue.Append(pfn, pages, Volatile.Read(ref _start));
     }
 
-    private void ReapAll(long covered, IIovaSink sink)
+    // The owner holds its full ring: every entry in it was queued before this flush-all begins.
+    private void FlushOwned(FlushQueue queue, DmaMapper via)
     {
-        foreach (FlushQueue queue in _cpuQueues)
+        _iommu?.FlushIotlbAll();
+        queue.CountOwnFlush();
+        via.ReapAll(queue);
+    }
+
+    // One flush-all, then every queue reaped into `sink`: the shared ones in CPU order, what the flush covers; the owned
+    // ones whole, as they are held (and closed first, if asked) from before the flush begins until they are reaped.
+    private void FlushAndReapAll(IIovaSink sink, bool close)
+    {
+        lock (_reapGate)
         {
-            lock (queue)
-                queue.Reap(covered, sink);
+            FlushQueue[] owned = HoldOwned(close);
+            try
+            {
+                long covered = FlushIotlb();
+                foreach (FlushQueue queue in _cpuQueues)
+                {
+                    lock (queue)
+                        queue.Reap(covered, sink);
+                }
+
+                foreach (FlushQueue queue in owned)
+                    queue.ReapAll(sink);
+            }
+            finally
+            {
+                foreach (FlushQueue queue in owned)
+                    queue.ReleaseReap();
+            }
         }
 
-        ReapOwned(covered, sink, close: false);
         DropAbandoned();
     }
 

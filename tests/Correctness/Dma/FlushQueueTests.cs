@@ -6,10 +6,10 @@ namespace FastIova.Tests.Correctness.Dma;
 
 /// <summary>
 /// One flush queue's ring against a list: seeded appends (stamps that only grow, sizes of a few kinds, the ring
-/// wrapping many times; half of them the owner's, which must refuse while the head may be freed) and reaps at random
-/// finish counts. A reap must free exactly the oldest entries stamped below
-/// the count, in order, and keep the rest; a reap into an owner's cache must put its runs into the loaded magazine in
-/// that order and the rest through the sink.
+/// wrapping many times) and reaps at random finish counts. A reap must free exactly the oldest entries stamped below
+/// the count, in order, and keep the rest; an owned queue's appends take no stamp, refuse only a full, closed or held
+/// ring, and its reap frees everything in order; a reap into an owner's cache must put its runs into the loaded
+/// magazine in that order and the rest through the sink.
 /// </summary>
 public sealed class FlushQueueTests(ITestOutputHelper output)
 {
@@ -21,7 +21,7 @@ public sealed class FlushQueueTests(ITestOutputHelper output)
     {
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
-        var queue = new FlushQueue(16, Thread.CurrentThread);
+        var queue = new FlushQueue(16);
         var model = new List<(ulong Pfn, ulong Pages, long Stamp)>();
         var sink = new RecordingSink();
         long stamp = 0;
@@ -32,20 +32,7 @@ public sealed class FlushQueueTests(ITestOutputHelper output)
             {
                 stamp += random.Next(4) == 0 ? 1 : 0;
                 ulong pages = (ulong)random.Next(1, 4);
-                if (random.Next(2) == 0)
-                {
-                    queue.Append(pfn, pages, stamp);
-                }
-                else
-                {
-                    // The owner's append refuses (changing nothing) once a flush-all has started since the head was
-                    // queued: the head may then be freed.
-                    bool headMayBeFreed = model.Count > 0 && model[0].Stamp < stamp;
-                    Assert.Equal(!headMayBeFreed, queue.TryAppendAsOwner(pfn, pages, stamp));
-                    if (headMayBeFreed)
-                        continue;
-                }
-
+                queue.Append(pfn, pages, stamp);
                 model.Add((pfn++, pages, stamp));
             }
             else
@@ -61,6 +48,50 @@ public sealed class FlushQueueTests(ITestOutputHelper output)
 
             Assert.Equal(model.Count, queue.Count);
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void OwnedQueue_AppendsUntilFull_AndReapAllFreesEverythingInOrder(int seed)
+    {
+        output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        var queue = new FlushQueue(16, Thread.CurrentThread);
+        var model = new List<(ulong Pfn, ulong Pages)>();
+        var sink = new RecordingSink();
+        ulong pfn = 1;
+        for (int op = 0; op < 20_000; op++)
+        {
+            if (random.Next(8) != 0)
+            {
+                ulong pages = (ulong)random.Next(1, 4);
+                bool room = model.Count < 15; // one slot stays unused
+                Assert.Equal(room, queue.TryAppendAsOwner(pfn, pages));
+                if (room)
+                    model.Add((pfn++, pages));
+            }
+            else
+            {
+                sink.Freed.Clear();
+                Assert.Equal(model.Count, queue.ReapAll(sink));
+                Assert.Equal(model, sink.Freed);
+                model.Clear();
+            }
+
+            Assert.Equal(model.Count, queue.Count);
+        }
+
+        // A reaper holding the queue, then a closed queue: the owner's append refuses and changes nothing.
+        queue.ReapAll(sink);
+        queue.RequestReap();
+        Assert.False(queue.TryAppendAsOwner(pfn, 1));
+        queue.ReleaseReap();
+        Assert.True(queue.TryAppendAsOwner(pfn, 1));
+        queue.Close();
+        Assert.False(queue.TryAppendAsOwner(pfn + 1, 1));
+        Assert.Equal(1, queue.Count);
     }
 
     [Fact]

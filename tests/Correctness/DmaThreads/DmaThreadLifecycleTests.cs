@@ -37,6 +37,43 @@ public sealed class DmaThreadLifecycleTests
         Assert.Equal(0, domain.Iova.Count);
     }
 
+    /// <summary>
+    /// A worker's full ring is flushed by the worker and frees its own entries only; another worker's wait for its own
+    /// flush, the timer's or an explicit one. Every flush-all is told to the model and counted, a disposed worker's too.
+    /// </summary>
+    [Fact]
+    public void AWorkersFullRingFlush_FreesItsOwnQueueOnly()
+    {
+        var iommu = new CountingIommu();
+        using var domain = new DmaDomain(
+            new DmaDomainOptions { UnmapMode = DmaUnmapMode.Lazy, SimulatedTimer = true, Iommu = iommu, DepotTrimInterval = Timeout.InfiniteTimeSpan },
+            timerPeriod: null,
+            queueSlots: 4);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        DmaWorker filling = domain.CreateWorker();
+        using DmaWorker waiting = domain.CreateWorker();
+        for (int i = 0; i < 2; i++)
+            waiting.Unmap(waiting.Map(nic, 0x1000, 4096), 4096);
+
+        // Three usable slots: the fourth unmap finds the ring full, flushes, frees its three and queues itself.
+        for (int i = 0; i < 4; i++)
+            filling.Unmap(filling.Map(nic, 0x2000, 4096), 4096);
+        Assert.Equal(1, iommu.Flushes);
+        Assert.Equal(1, domain.IotlbFlushes);
+        Assert.Equal(1 + 2, domain.PendingUnmaps);
+
+        waiting.Unmap(waiting.Map(nic, 0x3000, 4096), 4096);
+        Assert.Equal(1 + 3, domain.PendingUnmaps); // not freed by the other worker's flush
+
+        filling.Dispose(); // flushes its one entry
+        Assert.Equal(2, domain.IotlbFlushes);
+        Assert.Equal(3, domain.PendingUnmaps);
+        domain.FlushUnmapQueues();
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.Equal(3, domain.IotlbFlushes);
+        Assert.Equal(3, iommu.Flushes);
+    }
+
     [Fact]
     public void SingleQueueMode_ThreadsAndWorkersShareTheOneQueue()
     {
