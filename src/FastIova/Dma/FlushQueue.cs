@@ -16,15 +16,18 @@ namespace FastIova.Dma;
 /// <c>fq-&gt;lock</c>, by every appender and reaper.
 /// </para>
 /// <para>
-/// An <b>owned</b> queue (a thread's or a <see cref="DmaWorker"/>'s) has one appender, its owner, and its entries carry
-/// no stamp (0). It is freed whole, by a flush-all made while the queue is held: its owner's own when the ring is full,
-/// or the timer's, an explicit flush's or Dispose's, which hold every owned queue before the flush-all begins. Either
-/// way each entry was queued before that flush began, so nothing is freed that the IOTLB may still translate. Not the
-/// kernel's rule, which lets any CPU's flush free every queue: that makes each unmap read the domain's flush counts,
-/// and each flush move their cache line to every other core (two threads lost 15-45% of their throughput to it). The
-/// owner and the reapers use the asymmetric handshake of <see cref="FastIova.Caches.ThreadCache"/> (Dekker's, with the
-/// process-wide fence on the reaper's side), so that an unmap pays two plain stores and two loads instead of an
-/// interlocked instruction.
+/// An <b>owned</b> queue (a thread's or a <see cref="DmaWorker"/>'s) has one appender, its owner, and its own flush
+/// counts, so that no unmap reads, and no flush writes, a line that other cores use. Its owner flushes on its own
+/// when the ring is full and frees all of it (every entry was queued before that flush began). The real timer holds
+/// no busy owner's queue: it begins a cover (a new epoch, which the owner's later entries are stamped with), flushes,
+/// and ends the cover, and the owner's next unmap frees what the cover made freeable, as a kernel CPU frees what
+/// another's flush covered. A queue whose owner has gone, or has not unmapped since the last cover, is held by the
+/// timer and freed whole; so are all of them by an explicit flush, Dispose and a simulated timer. The kernel's rule
+/// differs in one way: any CPU's flush frees every queue, at the price of each unmap reading the domain's flush
+/// counts and each flush moving their line to every other core (two threads on two cores kept 1.61-1.85x of one
+/// thread's throughput with it, 1.96x without: perf/README.md, "Stop 19"). The owner and the reapers use the asymmetric handshake of <see cref="FastIova.Caches.ThreadCache"/>
+/// (Dekker's, with the process-wide fence on the reaper's side), so that an unmap pays two plain stores and two loads
+/// instead of an interlocked instruction.
 /// </para>
 /// <para>
 /// Under either, a reap frees into a range cache, which may take the tree lock: the order is always queue, then tree.
@@ -33,13 +36,13 @@ namespace FastIova.Dma;
 /// </remarks>
 internal sealed class FlushQueue
 {
+    /// <summary>A reap bound that covers every entry (<see cref="ReapAll"/>).</summary>
+    private const long EveryEntry = long.MaxValue - 1;
+
     // The entries' pfns, in a ring. Their sizes and stamps are kept once per run of entries that share both (_runs):
     // stamps change only when a flush-all starts, and traffic mostly repeats a size, so the common append stores one
     // pfn, and a reap hands a run of pfns to a magazine straight from the ring (measured in DmaMapBenchmarks: the lazy
     // worker pair 5.32-5.52 ns with a size and a stamp stored per entry, 4.64-5.19 with runs).
-    /// <summary>A reap bound that covers every entry (<see cref="ReapAll"/>).</summary>
-    private const long EveryEntry = long.MaxValue - 1;
-
     private readonly ulong[] _pfns;
     private readonly Run[] _runs;
     private readonly int _mask;
@@ -57,16 +60,24 @@ internal sealed class FlushQueue
     private long _tailStamp;
 
     // Invariant: the flush-finish count from which the head entry may be freed, its run's stamp + 1, or long.MaxValue
-    // when the ring is empty. The owner's append tests this one field.
+    // when the ring is empty.
     private long _reapAt = long.MaxValue;
 
-    // The owned queue's handshake: _busy is written by the owner only; _blocked (ReapRequested | Closed) by one writer
-    // at a time (reapers under FlushQueues' reap gate; a shared queue's Close under its lock), so its read-modify-writes
-    // need no interlocked instruction. One word, so that the owner's append reads one flag word.
+    // The owned queue's handshake: _busy is written by the owner only; _blocked (ReapRequested | Closed | Covering) by
+    // the reapers, the timer and the owner, with interlocked read-modify-writes (none of them on the owner's hot path).
+    // One word, so that the owner's append reads one flag word.
     private const int ReapRequested = 1;
     private const int Closed = 2;
+    private const int Covering = 4;
     private int _busy;
     private int _blocked;
+
+    // An owned queue's own flush counts, moved by the real timer only (BeginCover, EndCover): invariant _covered <=
+    // _epoch. Its entries are stamped with _ownerStamp, the owner's copy of _epoch, refreshed whenever the timer sets
+    // Covering (TakeCoverAsOwner); the owner's append reads only the flag word, which the timer sets after each move.
+    private long _epoch;
+    private long _covered;
+    private long _ownerStamp;
 
     // Flush-alls an owned queue's owner made (written by the owner only; FlushQueues sums them).
     private long _ownFlushes;
@@ -129,13 +140,13 @@ internal sealed class FlushQueue
     /// Takes no more entries: later appends throw <see cref="ObjectDisposedException"/>. A shared queue is closed under
     /// its lock; an owned one by a reaper, before <see cref="RequestReap"/>.
     /// </summary>
-    public void Close() => Volatile.Write(ref _blocked, _blocked | Closed);
+    public void Close() => Interlocked.Or(ref _blocked, Closed);
 
     /// <summary>
     /// A reaper's first half: asks the owner to stay out. Under the reap gate; then
     /// <see cref="Interlocked.MemoryBarrierProcessWide"/>, then <see cref="WaitForOwner"/>.
     /// </summary>
-    public void RequestReap() => Volatile.Write(ref _blocked, _blocked | ReapRequested);
+    public void RequestReap() => Interlocked.Or(ref _blocked, ReapRequested);
 
     /// <summary>A reaper's second half: waits for the owner to leave; the reaper then holds the queue.</summary>
     public void WaitForOwner()
@@ -146,7 +157,7 @@ internal sealed class FlushQueue
     }
 
     /// <summary>A reaper lets the owner back in.</summary>
-    public void ReleaseReap() => Volatile.Write(ref _blocked, _blocked & ~ReapRequested);
+    public void ReleaseReap() => Interlocked.And(ref _blocked, ~ReapRequested);
 
     /// <summary><c>fq_ring_add</c>: appends an entry at the tail. The caller holds the queue and has checked <see cref="IsFull"/>.</summary>
     public void Append(ulong pfn, ulong pages, long counter)
@@ -156,10 +167,14 @@ internal sealed class FlushQueue
     }
 
     /// <summary>
-    /// The owner's whole <c>queue_iova</c> when its ring has room: under the handshake, if no reaper holds the queue and
-    /// it is open and not full, appends the entry. Otherwise false with nothing changed, and the owner takes
-    /// <see cref="FlushQueues.Enqueue"/>.
+    /// The owner's whole <c>queue_iova</c> when it needs no reap: under the handshake, if no reaper holds the queue, it
+    /// is open, not full, and the timer has not moved its counts since the owner last looked, appends the entry.
+    /// Otherwise false with nothing changed, and the owner takes <see cref="FlushQueues.Enqueue"/>.
     /// </summary>
+    /// <remarks>
+    /// The stamp is the owner's copy of the queue's epoch: the flag word read here, after the unmap, says the timer has
+    /// not begun a cover since the copy was taken, so any flush the timer begins later began after this unmap.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAppendAsOwner(ulong pfn, ulong pages)
     {
@@ -167,7 +182,7 @@ internal sealed class FlushQueue
         int tail = _tail, next = (tail + 1) & _mask;
         if (Volatile.Read(ref _blocked) == 0 && next != _head)
         {
-            AppendAt(tail, next, pfn, pages, 0);
+            AppendAt(tail, next, pfn, pages, _ownerStamp);
             Volatile.Write(ref _busy, 0);
             return true;
         }
@@ -175,6 +190,51 @@ internal sealed class FlushQueue
         Volatile.Write(ref _busy, 0);
         return false;
     }
+
+    /// <summary>The owner's append when it holds the queue (<see cref="EnterAsOwner"/>), after <see cref="TakeCoverAsOwner"/> and with room in the ring.</summary>
+    public void AppendAsOwner(ulong pfn, ulong pages) => Append(pfn, pages, _ownerStamp);
+
+    /// <summary>
+    /// The owner, holding the queue, takes up what the timer has moved: clears <c>Covering</c>, then refreshes its
+    /// stamp from the epoch. Returns the bound below which its entries' stamps are covered (for <see cref="Reap"/>).
+    /// </summary>
+    /// <remarks>
+    /// Clearing first: a cover the timer begins after the clear sets the flag again, so the owner's next append comes
+    /// back here; one that began before it is in the epoch read next.
+    /// </remarks>
+    public long TakeCoverAsOwner()
+    {
+        if ((Volatile.Read(ref _blocked) & Covering) != 0)
+        {
+            Interlocked.And(ref _blocked, ~Covering);
+            _ownerStamp = Volatile.Read(ref _epoch);
+        }
+
+        return Volatile.Read(ref _covered);
+    }
+
+    /// <summary>
+    /// The real timer, before its flush-all, without holding the queue: a new epoch, so that the owner's later entries
+    /// are stamped past what this flush will cover.
+    /// </summary>
+    public void BeginCover()
+    {
+        Volatile.Write(ref _epoch, _epoch + 1);
+        Interlocked.Or(ref _blocked, Covering);
+    }
+
+    /// <summary>The real timer, after its flush-all: every entry stamped before this cover's epoch may be freed, by the owner's next unmap.</summary>
+    public void EndCover()
+    {
+        Volatile.Write(ref _covered, _epoch);
+        Interlocked.Or(ref _blocked, Covering);
+    }
+
+    /// <summary>
+    /// Whether entries that an earlier cover made freeable are still queued: the owner has not unmapped since it (its
+    /// next unmap would have freed them). A racy read, for the timer's choice of whom to hold.
+    /// </summary>
+    public bool HoldsCoveredEntries => HeadReapable(Volatile.Read(ref _covered));
 
     /// <summary>Flush-alls this owned queue's owner made when its ring was full; a racy read.</summary>
     public long OwnFlushes => Volatile.Read(ref _ownFlushes);

@@ -57,15 +57,13 @@ internal sealed partial class FlushQueues
     }
 
     /// <summary>
-    /// The reapers' half of the handshake for every owned queue at once (one process-wide fence for all of them), closing
-    /// each first if asked: returns the queues now held, each to be let go with <see cref="FlushQueue.ReleaseReap"/>.
-    /// Under the reap gate.
+    /// The reapers' half of the handshake for several owned queues at once (one process-wide fence for all of them),
+    /// closing each first if asked; each is then held until <see cref="FlushQueue.ReleaseReap"/>. Under the reap gate.
     /// </summary>
-    private FlushQueue[] HoldOwned(bool close)
+    private static void Hold(ReadOnlySpan<FlushQueue> queues, bool close)
     {
-        FlushQueue[] queues = Volatile.Read(ref _ownedQueues);
-        if (queues.Length == 0)
-            return queues;
+        if (queues.IsEmpty)
+            return;
         foreach (FlushQueue queue in queues)
         {
             if (close)
@@ -76,7 +74,6 @@ internal sealed partial class FlushQueues
         Interlocked.MemoryBarrierProcessWide();
         foreach (FlushQueue queue in queues)
             queue.WaitForOwner();
-        return queues;
     }
 
     /// <summary>

@@ -127,8 +127,8 @@ internal sealed partial class FlushQueues
 
     /// <summary>
     /// <c>queue_iova</c>: frees what the queue may free, flushes if it is still full, appends the IOVA and arms the
-    /// timer. Frees go through <paramref name="via"/>, the unmapping mapper's cache. An owned queue is only freed by a
-    /// flush made while it is held: here, its owner's own when the ring is full.
+    /// timer. Frees go through <paramref name="via"/>, the unmapping mapper's cache. An owned queue's owner frees what
+    /// the real timer's last cover made freeable, and flushes on its own when the ring is full.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The queue is closed (its domain or worker was disposed).</exception>
     public void Enqueue(FlushQueue queue, DmaMapper via, ulong pfn, ulong pages)
@@ -138,9 +138,12 @@ internal sealed partial class FlushQueues
             queue.EnterAsOwner();
             try
             {
+                long covered = queue.TakeCoverAsOwner();
+                if (queue.CanReap(covered))
+                    via.Reap(queue, covered);
                 if (queue.IsFull)
                     FlushOwned(queue, via);
-                queue.Append(pfn, pages, 0);
+                queue.AppendAsOwner(pfn, pages);
             }
             finally
             {
@@ -211,7 +214,8 @@ internal sealed partial class FlushQueues
     {
         lock (_reapGate)
         {
-            FlushQueue[] owned = HoldOwned(close);
+            FlushQueue[] owned = Volatile.Read(ref _ownedQueues);
+            Hold(owned, close);
             try
             {
                 long covered = FlushIotlb();

@@ -74,6 +74,45 @@ public sealed class DmaThreadLifecycleTests
         Assert.Equal(3, iommu.Flushes);
     }
 
+    /// <summary>
+    /// The real timer's rules (fired by hand here): an exited thread's queue is freed at once; a busy worker's is only
+    /// covered, its next unmap frees what the flush covered into its own cache, and the timer arms itself again; a
+    /// queue whose owner has not unmapped since the last run is held and freed, and the timer then stays disarmed.
+    /// </summary>
+    [Fact]
+    public void RealTimer_CoversABusyWorkersQueue_AndFreesAnIdleOne()
+    {
+        var iommu = new CountingIommu();
+        using var domain = new DmaDomain(
+            new DmaDomainOptions { UnmapMode = DmaUnmapMode.Lazy, Iommu = iommu, DepotTrimInterval = Timeout.InfiniteTimeSpan },
+            timerPeriod: Timeout.InfiniteTimeSpan,
+            queueSlots: null);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        using DmaWorker worker = domain.CreateWorker();
+        ulong first = worker.Map(nic, 0x1000, 4096), second = worker.Map(nic, 0x2000, 4096);
+        worker.Unmap(first, 4096);
+        worker.Unmap(second, 4096);
+        RunOnThread(() => domain.Unmap(domain.Map(nic, 0x3000, 4096), 4096));
+
+        Assert.True(domain.FireFlushTimer());
+        Assert.Equal(1, domain.IotlbFlushes);
+        Assert.Equal(2, domain.PendingUnmaps);
+        Assert.True(domain.FlushTimerArmed);
+
+        worker.Unmap(worker.Map(nic, 0x4000, 4096), 4096);
+        Assert.Equal(1, domain.PendingUnmaps);
+        ulong[] again = [worker.Map(nic, 0x5000, 4096), worker.Map(nic, 0x6000, 4096)];
+        Assert.Equal(new[] { first, second }.Order(), again.Order()); // the covered ranges, from the worker's cache
+
+        Assert.True(domain.FireFlushTimer()); // the last unmap came after the first run: covered again
+        Assert.Equal(1, domain.PendingUnmaps);
+        Assert.True(domain.FireFlushTimer()); // no unmap since: held and freed
+        Assert.Equal(0, domain.PendingUnmaps);
+        Assert.False(domain.FlushTimerArmed);
+        Assert.Equal(3, iommu.Flushes);
+        Assert.Equal(3, domain.IotlbFlushes);
+    }
+
     [Fact]
     public void SingleQueueMode_ThreadsAndWorkersShareTheOneQueue()
     {
@@ -131,6 +170,20 @@ public sealed class DmaThreadLifecycleTests
         // A later flush forgets the exited threads' empty queues.
         domain.FlushUnmapQueues();
         Assert.Equal(0, domain.OwnedFlushQueues);
+    }
+
+    [Fact]
+    public void LiveIdleWorker_QueuedRangesAreFreedByTheRealTimer()
+    {
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: false);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        using DmaWorker worker = domain.CreateWorker();
+        for (int i = 0; i < 40; i++)
+            worker.Unmap(worker.Map(nic, (ulong)i * Granule, Granule), Granule);
+
+        // The first run covers the busy worker's queue and arms the timer again; the next finds it idle and frees it.
+        Poll(() => domain.PendingUnmaps == 0, "the timer to free an idle worker's queue");
+        Poll(() => !domain.FlushTimerArmed, "the timer to stay disarmed with nothing queued");
     }
 
     [Fact]
