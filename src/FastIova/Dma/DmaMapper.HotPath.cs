@@ -93,8 +93,8 @@ public abstract partial class DmaMapper
     /// For a worker or a thread, the common unmap takes a few steps: an address in the aperture and a size within it
     /// (the rules' tests, folded; for one granule, a start below the aperture's last whole granule) and a cached number
     /// of granules; then strict mode's insert into the loaded magazine, or lazy mode's append to the worker's own queue
-    /// when nothing in it may be freed yet. With an IOMMU model it goes on through the rules'
-    /// later steps itself, the model told first. Anything else goes to the rules (a simulated CPU: always).
+    /// while it has room and the timer has not covered it since the last unmap. With an IOMMU model it goes on through
+    /// the rules' later steps itself, the model told first. Anything else goes to the rules (a simulated CPU: always).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unmap(ulong dmaAddress, ulong size)

@@ -14,8 +14,10 @@ namespace FastIova.Dma;
 /// <see cref="DmaDomain.FlushUnmapQueues"/> and <see cref="DmaDomain.Dispose"/>.
 /// </para>
 /// <para>
-/// In <see cref="DmaUnmapMode.Lazy"/> its unmaps wait in its own 256-slot flush queue, reaped by its later unmaps (into
-/// its own cache) and by the timer; in <see cref="DmaUnmapMode.LazySingleQueue"/> they share the domain's one queue.
+/// In <see cref="DmaUnmapMode.Lazy"/> its unmaps wait in its own 256-slot flush queue, freed into its own cache by its
+/// own flush-all when the ring is full and by its next unmap after a timer run (the timer does not stop a busy worker;
+/// it frees the queue of one that has stopped unmapping); in <see cref="DmaUnmapMode.LazySingleQueue"/> they share the
+/// domain's one queue.
 /// <see cref="Dispose"/> flushes and frees its queue and returns its cached ranges to the tree. A worker dropped
 /// without Dispose leaves nothing behind either: the timer frees its queue, and its cache is reclaimed as an
 /// undisposed <see cref="IovaCache"/> is.

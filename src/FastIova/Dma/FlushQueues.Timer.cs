@@ -95,11 +95,7 @@ internal sealed partial class FlushQueues
                 long bound = FlushIotlb();
                 foreach (FlushQueue queue in busy)
                     queue.EndCover();
-                foreach (FlushQueue queue in _cpuQueues)
-                {
-                    lock (queue)
-                        queue.Reap(bound, sink);
-                }
+                ReapShared(bound, sink);
 
                 foreach (FlushQueue queue in idle)
                     queue.ReapAll(sink);

@@ -218,13 +218,7 @@ internal sealed partial class FlushQueues
             Hold(owned, close);
             try
             {
-                long covered = FlushIotlb();
-                foreach (FlushQueue queue in _cpuQueues)
-                {
-                    lock (queue)
-                        queue.Reap(covered, sink);
-                }
-
+                ReapShared(FlushIotlb(), sink);
                 foreach (FlushQueue queue in owned)
                     queue.ReapAll(sink);
             }
@@ -236,6 +230,16 @@ internal sealed partial class FlushQueues
         }
 
         DropAbandoned();
+    }
+
+    // The timer's and the explicit flushes' reap of the shared queues, in CPU order, each under its lock.
+    private void ReapShared(long covered, IIovaSink sink)
+    {
+        foreach (FlushQueue queue in _cpuQueues)
+        {
+            lock (queue)
+                queue.Reap(covered, sink);
+        }
     }
 
     // fq_flush_iotlb: the start count moves before the flush and the finish count after it, so an entry stamped with
