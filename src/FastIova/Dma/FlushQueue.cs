@@ -25,9 +25,9 @@ namespace FastIova.Dma;
 /// timer and freed whole; so are all of them by an explicit flush, Dispose and a simulated timer. The kernel's rule
 /// differs in one way: any CPU's flush frees every queue, at the price of each unmap reading the domain's flush
 /// counts and each flush moving their line to every other core (two threads on two cores kept 1.61-1.85x of one
-/// thread's throughput with it, 1.96x without: perf/README.md, "Stop 19"). The owner and the reapers use the asymmetric handshake of <see cref="FastIova.Caches.ThreadCache"/>
-/// (Dekker's, with the process-wide fence on the reaper's side), so that an unmap pays two plain stores and two loads
-/// instead of an interlocked instruction.
+/// thread's throughput with it, 1.96x without: perf/README.md, "Stop 19"). The owner and the reapers use the
+/// asymmetric handshake of <see cref="FastIova.Caches.ThreadCache"/> (Dekker's, with the process-wide fence on the
+/// reaper's side), so that an unmap pays two plain stores and two loads instead of an interlocked instruction.
 /// </para>
 /// <para>
 /// Under either, a reap frees into a range cache, which may take the tree lock: the order is always queue, then tree.

@@ -75,18 +75,18 @@ internal sealed partial class FlushQueues
             if (_timerScratch.Length < owned.Length)
                 _timerScratch = new FlushQueue[owned.Length];
             FlushQueue[] scratch = _timerScratch;
-            int held = 0, covered = owned.Length;
+            int idleCount = 0, busyStart = owned.Length;
             foreach (FlushQueue queue in owned)
             {
                 if (queue.Count == 0)
                     continue;
                 if (queue.IsAbandoned || queue.HoldsCoveredEntries)
-                    scratch[held++] = queue;
+                    scratch[idleCount++] = queue;
                 else
-                    scratch[--covered] = queue;
+                    scratch[--busyStart] = queue;
             }
 
-            ReadOnlySpan<FlushQueue> idle = scratch.AsSpan(0, held), busy = scratch.AsSpan(covered, owned.Length - covered);
+            ReadOnlySpan<FlushQueue> idle = scratch.AsSpan(0, idleCount), busy = scratch.AsSpan(busyStart, owned.Length - busyStart);
             Hold(idle, close: false);
             try
             {
@@ -96,7 +96,6 @@ internal sealed partial class FlushQueues
                 foreach (FlushQueue queue in busy)
                     queue.EndCover();
                 ReapShared(bound, sink);
-
                 foreach (FlushQueue queue in idle)
                     queue.ReapAll(sink);
             }

@@ -10,8 +10,8 @@ namespace FastIova.Dma;
 /// <para>
 /// Two sets of queues: the shared ones (one per simulated CPU, or the single queue), made with the domain, and the
 /// owned ones of threads and <see cref="DmaWorker"/>s (per-CPU mode only), registered as they appear. The timer and
-/// the explicit flushes reap both, the CPUs' first and in CPU order, as the kernel does. The counters are the shared
-/// queues' only: an owned queue counts its own flushes, and is freed whole by a flush made while it is held.
+/// the explicit flushes reach both, the CPUs' first and in CPU order, as the kernel does. The counters are the shared
+/// queues' only: an owned queue keeps its own (<see cref="FlushQueue"/>'s remarks).
 /// </para>
 /// <para>
 /// Lock order: the timer gate, then the reap gate (one reaper of owned queues at a time), then a queue (its lock or
@@ -57,6 +57,7 @@ internal sealed partial class FlushQueues
 
     // The own flushes of owned queues no longer registered (Flushes adds the registered ones').
     private long _retiredFlushes;
+
     private int _timerOn;
     private bool _timerStopped;
     private IIovaSink? _armedBy;
