@@ -44,6 +44,13 @@ internal static class DmaScenarios
     /// </summary>
     public static readonly Scenario WorkerUnmapDuringFlush = new("Dma.WorkerUnmapDuringFlush", () => UnmapDuringFlushAsync(byCpu: false));
 
+    /// <summary>
+    /// A worker whose queue holds an entry maps and unmaps four times while the real timer runs twice: each run covers
+    /// the busy queue without holding it, so the worker's unmaps land before, during and after a cover's flush, and its
+    /// next unmaps free what the cover made freeable into its cache, whose next map hands it out again.
+    /// </summary>
+    public static readonly Scenario WorkerUnmapDuringTimerCover = new("Dma.WorkerUnmapDuringTimerCover", WorkerUnmapDuringTimerCoverAsync);
+
     /// <summary>The same with a simulated CPU, whose unmaps always take the rules' <c>queue_iova</c> (<c>FlushQueues.Enqueue</c>).</summary>
     public static readonly Scenario CpuUnmapDuringFlush = new("Dma.CpuUnmapDuringFlush", () => UnmapDuringFlushAsync(byCpu: true));
 
@@ -68,6 +75,28 @@ internal static class DmaScenarios
             {
                 domain.FlushUnmapQueues();
                 domain.FlushUnmapQueues();
+            }),
+        ];
+        await Task.WhenAll(workers);
+        AssertNothingStranded(domain, ledger);
+    }
+
+    private static async Task WorkerUnmapDuringTimerCoverAsync()
+    {
+        var iommu = new StaleIotlbModel();
+        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
+        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+        var ledger = new OwnershipLedger();
+        using DmaWorker worker = domain.CreateWorker();
+        var endpoint = new Endpoint(domain, worker, ledger, "worker");
+        MapUnmap(endpoint, nic, rounds: 1); // the timer's first run finds the queue busy
+        Task[] workers =
+        [
+            Task.Run(() => MapUnmap(endpoint, nic, rounds: 4)),
+            Task.Run(() =>
+            {
+                domain.FireFlushTimer();
+                domain.FireFlushTimer();
             }),
         ];
         await Task.WhenAll(workers);

@@ -49,6 +49,11 @@ public sealed class DmaConcurrencyTests
 
     [Theory]
     [AllStrategies]
+    public void WorkerUnmapDuringTimerCover_NothingReusedEarlyOrStranded(ExplorationStrategy strategy) =>
+        SystematicExplorer.Explore(DmaScenarios.WorkerUnmapDuringTimerCover, strategy, ExplorationBudget.Deep);
+
+    [Theory]
+    [AllStrategies]
     public void CpuUnmapDuringFlush_NothingReusedEarly(ExplorationStrategy strategy) =>
         SystematicExplorer.Explore(DmaScenarios.CpuUnmapDuringFlush, strategy, ExplorationBudget.Short);
 }
