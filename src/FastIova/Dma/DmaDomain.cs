@@ -113,7 +113,10 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <summary>The number of simulated CPUs.</summary>
     public int CpuCount => _cpus.Length;
 
-    /// <summary>Whether the flush-queue timer is armed: an unmap has queued an IOVA since it last fired. Never in strict mode.</summary>
+    /// <summary>
+    /// Whether the flush-queue timer is armed: an unmap has queued an IOVA since it last fired, or (real timer) its last
+    /// run left a busy thread's or worker's queue to its owner and must look again. Never in strict mode.
+    /// </summary>
     public bool FlushTimerArmed => _queues?.TimerArmed ?? false;
 
     /// <summary>Unmapped IOVAs waiting in flush queues (still allocated, awaiting an IOTLB flush).</summary>
@@ -194,7 +197,8 @@ public sealed partial class DmaDomain : IDisposable, IIovaSink
     /// <summary>
     /// The flush-queue timer fires (<c>fq_flush_timeout</c>): if it is armed, it is disarmed, the IOTLB is flushed, and
     /// every queue frees what was queued before, into the range caches of the CPU whose unmap armed the timer. With
-    /// <see cref="DmaDomainOptions.SimulatedTimer"/> this is the only way the timer fires.
+    /// <see cref="DmaDomainOptions.SimulatedTimer"/> this is the only way the timer fires. (Without it, the real
+    /// timer's run leaves a busy thread's or worker's queue to its owner's next unmap and arms itself again.)
     /// </summary>
     /// <returns>False if the timer was not armed (nothing happens; always so in strict mode).</returns>
     public bool FireFlushTimer()
