@@ -89,14 +89,16 @@ internal sealed partial class FlushQueues
             FlushQueue[] queues = _ownedQueues;
             if (Array.Exists(queues, IsDroppable))
             {
-                FlushQueue[] kept = Array.FindAll(queues, static queue => !IsDroppable(queue));
+                var kept = new List<FlushQueue>(queues.Length);
                 foreach (FlushQueue queue in queues)
                 {
-                    if (Array.IndexOf(kept, queue) < 0)
+                    if (!IsDroppable(queue))
+                        kept.Add(queue);
+                    else
                         _retiredFlushes += queue.OwnFlushes;
                 }
 
-                Volatile.Write(ref _ownedQueues, queues = kept);
+                Volatile.Write(ref _ownedQueues, queues = [.. kept]);
             }
 
             _sweepAt = Math.Max(MinimumSweep, 2 * queues.Length);

@@ -86,25 +86,8 @@ internal sealed partial class FlushQueues
                     scratch[--busyStart] = queue;
             }
 
-            ReadOnlySpan<FlushQueue> idle = scratch.AsSpan(0, idleCount), busy = scratch.AsSpan(busyStart, owned.Length - busyStart);
-            Hold(idle, close: false);
-            try
-            {
-                foreach (FlushQueue queue in busy)
-                    queue.BeginCover();
-                long bound = FlushIotlb();
-                foreach (FlushQueue queue in busy)
-                    queue.EndCover();
-                ReapShared(bound, sink);
-                foreach (FlushQueue queue in idle)
-                    queue.ReapAll(sink);
-            }
-            finally
-            {
-                foreach (FlushQueue queue in idle)
-                    queue.ReleaseReap();
-            }
-
+            ReadOnlySpan<FlushQueue> busy = scratch.AsSpan(busyStart, owned.Length - busyStart);
+            FlushHoldingAndCovering(held: scratch.AsSpan(0, idleCount), covered: busy, close: false, sink);
             rearm = !busy.IsEmpty;
             Array.Clear(scratch); // the registry decides how long a queue lives
         }

@@ -209,37 +209,40 @@ internal sealed partial class FlushQueues
         via.ReapAll(queue);
     }
 
-    // One flush-all, then every queue reaped into `sink`: the shared ones in CPU order, what the flush covers; the owned
-    // ones whole, as they are held (and closed first, if asked) from before the flush begins until they are reaped.
+    // Every owned queue held (and closed first, if asked) and freed whole after one flush-all.
     private void FlushAndReapAll(IIovaSink sink, bool close)
     {
         lock (_reapGate)
-        {
-            FlushQueue[] owned = Volatile.Read(ref _ownedQueues);
-            Hold(owned, close);
-            try
-            {
-                ReapShared(FlushIotlb(), sink);
-                foreach (FlushQueue queue in owned)
-                    queue.ReapAll(sink);
-            }
-            finally
-            {
-                foreach (FlushQueue queue in owned)
-                    queue.ReleaseReap();
-            }
-        }
-
+            FlushHoldingAndCovering(Volatile.Read(ref _ownedQueues), covered: [], close, sink);
         DropAbandoned();
     }
 
-    // The timer's and the explicit flushes' reap of the shared queues, in CPU order, each under its lock.
-    private void ReapShared(long covered, IIovaSink sink)
+    // The timer's and the explicit flushes' one flush-all, under the reap gate: the `held` owned queues (closed first,
+    // if asked) are held from before it begins and freed whole; the `covered` ones get a cover around it (their owners
+    // free what it covers); the shared queues, in CPU order, each under its lock, free what it covers, as the kernel's.
+    private void FlushHoldingAndCovering(ReadOnlySpan<FlushQueue> held, ReadOnlySpan<FlushQueue> covered, bool close, IIovaSink sink)
     {
-        foreach (FlushQueue queue in _cpuQueues)
+        Hold(held, close);
+        try
         {
-            lock (queue)
-                queue.Reap(covered, sink);
+            foreach (FlushQueue queue in covered)
+                queue.BeginCover();
+            long bound = FlushIotlb();
+            foreach (FlushQueue queue in covered)
+                queue.EndCover();
+            foreach (FlushQueue queue in _cpuQueues)
+            {
+                lock (queue)
+                    queue.Reap(bound, sink);
+            }
+
+            foreach (FlushQueue queue in held)
+                queue.ReapAll(sink);
+        }
+        finally
+        {
+            foreach (FlushQueue queue in held)
+                queue.ReleaseReap();
         }
     }
 
