@@ -41,6 +41,8 @@ internal sealed class DmaWorkload(DmaUnmapMode mode) : IScalingWorkload
             return new PerThreadWorker<DmaWorkerSource>(new DmaWorkerSource(worker, device), index, settings.WorkingSet);
         }
 
+        public long? TreeLockContentions => _domain.Iova.TreeLockContentions;
+
         public void Dispose()
         {
             foreach (DmaWorker worker in _workers)

@@ -21,4 +21,10 @@ internal interface IScalingRun : IDisposable
 {
     /// <summary>The worker of thread <paramref name="index"/>.</summary>
     IScalingWorker CreateWorker(int index);
+
+    /// <summary>
+    /// The domain's <see cref="IovaStatistics.TreeLockContentions"/> so far (read without the lock, while the workers
+    /// run), or null where the allocator has no tree lock (the global-lock baseline).
+    /// </summary>
+    long? TreeLockContentions { get; }
 }

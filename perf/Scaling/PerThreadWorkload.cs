@@ -80,6 +80,8 @@ internal sealed class PerThreadWorkload : IScalingWorkload
             _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index, _workingSet),
         };
 
+        public long? TreeLockContentions => _kind == Kind.GlobalLock ? null : _domain.TreeLockContentions;
+
         public void Dispose()
         {
             foreach (var cache in _caches)

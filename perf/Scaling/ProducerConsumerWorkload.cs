@@ -76,6 +76,8 @@ internal sealed class ProducerConsumerWorkload : IScalingWorkload
         public IScalingWorker CreateWorker(int index) =>
             new Worker(this, _channels[index].Reader, _channels[(index + 1) % _channels.Length].Writer, index);
 
+        public long? TreeLockContentions => _domain.TreeLockContentions;
+
         public void Dispose() => _domain.Dispose();
 
         private sealed class Worker(Run run, ChannelReader<RangeBatch> inbox, ChannelWriter<RangeBatch> outbox, int index)

@@ -58,26 +58,29 @@ internal static class ScalingMode
         var ranges = new Dictionary<ScalingResult, (double Min, double Max)>();
         foreach (IScalingWorkload workload in workloads)
         {
-            var runs = threadCounts.ToDictionary(threads => threads, _ => new List<double>());
+            var runs = threadCounts.ToDictionary(threads => threads, _ => new List<ScalingResult>());
             for (int round = 0; round < rounds; round++)
             {
                 foreach (int threads in threadCounts)
                 {
                     ScalingResult result = ScalingRunner.Run(workload, threads, duration, warmup, settings);
-                    runs[threads].Add(result.Mops);
-                    Console.Error.WriteLine($"  {result.Workload,-18} {result.Impl,-14} {threads,3} threads: {ResultTable.Number(result.Mops)} Mops/s");
+                    runs[threads].Add(result);
+                    string waits = result.LockWaitsPerSecond is double perSecond ? $", {LockWaits(perSecond)} tree-lock waits/s" : "";
+                    Console.Error.WriteLine($"  {result.Workload,-18} {result.Impl,-14} {threads,3} threads: {ResultTable.Number(result.Mops)} Mops/s{waits}");
                 }
             }
 
             foreach (int threads in threadCounts)
             {
-                var row = new ScalingResult(workload.Workload, workload.Impl, threads, SimpleQuantileEstimator.Instance.Quantile(runs[threads], 0.5));
+                List<ScalingResult> round = runs[threads];
+                double? waits = round[0].LockWaitsPerSecond is null ? null : Median(round.Select(r => r.LockWaitsPerSecond!.Value));
+                var row = new ScalingResult(workload.Workload, workload.Impl, threads, Median(round.Select(r => r.Mops)), waits);
                 results.Add(row);
-                ranges[row] = (runs[threads].Min(), runs[threads].Max());
+                ranges[row] = (round.Min(r => r.Mops), round.Max(r => r.Mops));
             }
         }
 
-        string[] columns = ["workload", "impl", "threads", "Mops/s", "per-thread Mops/s", "speed-up over 1 thread"];
+        string[] columns = ["workload", "impl", "threads", "Mops/s", "per-thread Mops/s", "speed-up over 1 thread", "tree-lock waits/s"];
         ResultTable.Print(
             rounds > 1 ? $"Scaling (Mops/s: million allocations + frees per second; median of {rounds} rounds)" : "Scaling (Mops/s: million allocations + frees per second)",
             rounds > 1 ? [.. columns, "rounds' range"] : columns,
@@ -89,6 +92,7 @@ internal static class ScalingMode
                 ResultTable.Number(r.Mops),
                 ResultTable.Number(r.MopsPerThread),
                 SpeedUp(results, r),
+                r.LockWaitsPerSecond is double waits ? LockWaits(waits) : "-",
                 .. rounds > 1 ? [$"{ResultTable.Number(ranges[r].Min)}-{ResultTable.Number(ranges[r].Max)}"] : Array.Empty<string>(),
             ]),
             firstNumericColumn: 2);
@@ -101,12 +105,18 @@ internal static class ScalingMode
                 writer.WriteString("impl", r.Impl);
                 writer.WriteNumber("threads", r.Threads);
                 writer.WriteNumber("mops", Math.Round(r.Mops, 3));
+                if (r.LockWaitsPerSecond is double waits)
+                    writer.WriteNumber("tree_lock_waits_per_s", Math.Round(waits));
             });
             ResultTable.Line($"JSON: {jsonPath}");
         }
 
         return 0;
     }
+
+    private static double Median(IEnumerable<double> values) => SimpleQuantileEstimator.Instance.Quantile([.. values], 0.5);
+
+    private static string LockWaits(double perSecond) => Math.Round(perSecond).ToString("N0", CultureInfo.InvariantCulture);
 
     private static string SpeedUp(List<ScalingResult> results, ScalingResult row)
     {

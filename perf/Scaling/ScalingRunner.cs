@@ -26,11 +26,13 @@ internal static class ScalingRunner
         Thread.Sleep(warmup);
         Volatile.Write(ref state.WarmupOver, true);
         state.Timed.SignalAndWait(); // every worker warm: time
+        long? contentionsBefore = run.TreeLockContentions;
         var stopwatch = Stopwatch.StartNew();
         Thread.Sleep(duration);
         Volatile.Write(ref state.Stop, true);
         state.Stopped.SignalAndWait(); // every worker stopped counting
         stopwatch.Stop();
+        long? contentions = run.TreeLockContentions - contentionsBefore;
         foreach (Thread worker in workers)
         {
             worker.Join();
@@ -42,7 +44,8 @@ internal static class ScalingRunner
         }
 
         long ops = state.Ops.Sum();
-        return new ScalingResult(workload.Workload, workload.Impl, threads, ops / stopwatch.Elapsed.TotalSeconds / 1e6);
+        double seconds = stopwatch.Elapsed.TotalSeconds;
+        return new ScalingResult(workload.Workload, workload.Impl, threads, ops / seconds / 1e6, contentions / seconds);
     }
 
     private static void Body(IScalingRun run, int index, RunState state)

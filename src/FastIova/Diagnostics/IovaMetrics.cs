@@ -27,6 +27,7 @@ public static class IovaMetrics
         s_meter.CreateObservableGauge("fastiova.live_ranges", () => Each(s => [s.LiveRanges]), "{range}", "Ranges in the tree, cached ones included.");
         s_meter.CreateObservableCounter("fastiova.tree.allocations", () => Each(s => [s.TreeAllocations]), "{range}", "Successful tree allocations.");
         s_meter.CreateObservableCounter("fastiova.tree.frees", () => Each(s => [s.TreeFrees]), "{range}", "Ranges removed from the tree.");
+        s_meter.CreateObservableCounter("fastiova.tree.lock_contentions", () => Each(s => [s.TreeLockContentions]), "{wait}", "Tree-lock entries that waited for another thread.");
         s_meter.CreateObservableCounter("fastiova.allocation.failures", () => Failures(), "{allocation}", "Failed allocations by reason.");
         s_meter.CreateObservableCounter("fastiova.cache.hits", () => PerClass(c => c.Hits), "{allocation}", "Fast-path allocations served by a cache.");
         s_meter.CreateObservableCounter("fastiova.cache.misses", () => PerClass(c => c.Misses), "{allocation}", "Fast-path allocations that went to the tree.");

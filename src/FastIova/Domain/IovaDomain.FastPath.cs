@@ -203,6 +203,7 @@ public sealed partial class IovaDomain
                 FailuresExhausted = _allocator.ExhaustedFailures,
                 Failures32BitHint = _allocator.Dma32HintFailures,
                 TreeFrees = _allocator.Removals,
+                TreeLockContentions = _treeLock.Contentions,
                 FastFailures = Interlocked.Read(ref _fastFailures),
                 SizeClasses = classes,
                 Flushes = _caches.Flushes,

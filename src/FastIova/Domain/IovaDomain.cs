@@ -323,6 +323,12 @@ public sealed partial class IovaDomain : IDisposable
     }
 
     /// <summary>
+    /// <see cref="IovaStatistics.TreeLockContentions"/>, read without taking the lock: the perf suite counts hand-overs
+    /// while its threads run, and a read under the lock would be one of them.
+    /// </summary>
+    internal long TreeLockContentions => _treeLock.Contentions;
+
+    /// <summary>
     /// The tree's height and the depth of the range holding <paramref name="pfn"/> (0 when none does): the perf suite
     /// reports them beside search times, whose cost is one node per level.
     /// </summary>

@@ -24,6 +24,13 @@ public sealed record IovaStatistics
     /// <summary>Ranges removed from the tree (free, cache flushes, depot trims).</summary>
     public long TreeFrees { get; init; }
 
+    /// <summary>
+    /// Tree-lock entries that found the lock held by another thread and waited: each is a hand-over of the tree
+    /// between threads. A waiter spins, then sleeps a millisecond at a time, so threads that share the tree path take
+    /// it in turns of many operations; this counts the turns.
+    /// </summary>
+    public long TreeLockContentions { get; init; }
+
     /// <summary>Fast-path allocations that failed (after the flush and retry, when one was asked for).</summary>
     public long FastFailures { get; init; }
 

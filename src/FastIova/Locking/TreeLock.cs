@@ -12,12 +12,23 @@ namespace FastIova.Locking;
 /// <remarks>
 /// Padded to two cache lines with the flag in the middle, so that no other field shares its line: the fast path
 /// reads the domain's other fields on every call, and must not miss in cache each time another thread takes the lock.
+/// The count of contended entries shares the flag's line: it is written only by a thread that has just taken the lock,
+/// whose compare-and-swap already holds the line.
 /// </remarks>
 [StructLayout(LayoutKind.Explicit, Size = 128)]
 internal struct TreeLock
 {
     [FieldOffset(64)]
     private int _held;
+
+    [FieldOffset(72)]
+    private long _contentions;
+
+    /// <summary>
+    /// Entries that found the lock held and waited for it: each is a hand-over of the tree from another thread. Written
+    /// under the lock; a reader without it gets a value that may lag by the entries in flight (the read is atomic).
+    /// </summary>
+    public long Contentions => Volatile.Read(ref _contentions);
 
     /// <summary>Acquires the lock (not re-entrant).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,5 +55,7 @@ internal struct TreeLock
             spinner.SpinOnce();
         }
         while (Volatile.Read(ref _held) != 0 || Interlocked.CompareExchange(ref _held, 1, 0) != 0);
+
+        _contentions++; // under the lock
     }
 }

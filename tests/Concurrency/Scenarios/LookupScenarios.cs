@@ -144,6 +144,12 @@ internal static class LookupScenarios
         Specification.Assert(
             s.LiveRanges >= 0 && s.TreeAllocations >= 0 && s.TreeFrees >= 0 && s.FailuresExhausted == 0 && s.Failures32BitHint == 0,
             "A snapshot with impossible counters: {0}.", s);
+
+        // Every contended entry is one of the tree lock's entries: the allocations and frees, and at most four reads
+        // (the observer's two snapshots and two copies; Count takes no lock).
+        Specification.Assert(
+            s.TreeLockContentions >= 0 && s.TreeLockContentions <= s.TreeAllocations + s.TreeFrees + 4,
+            "A snapshot with more contended tree-lock entries than entries: {0}.", s);
         Specification.Assert(s.TreeAllocations - s.TreeFrees == s.LiveRanges, "Torn snapshot: allocations {0} - frees {1} != live ranges {2}.", s.TreeAllocations, s.TreeFrees, s.LiveRanges);
         Specification.Assert(s.LivePfns == RangeSize * (ulong)s.LiveRanges, "Torn snapshot: {0} live pfns in {1} ranges of {2}.", s.LivePfns, s.LiveRanges, RangeSize);
 

@@ -29,6 +29,7 @@ public sealed class CacheMetricsTests
         Assert.Equal(stats.LiveRanges, observed[("fastiova.live_ranges", id, null, null)]);
         Assert.Equal(stats.TreeAllocations, observed[("fastiova.tree.allocations", id, null, null)]);
         Assert.Equal(stats.TreeFrees, observed[("fastiova.tree.frees", id, null, null)]);
+        Assert.Equal(stats.TreeLockContentions, observed[("fastiova.tree.lock_contentions", id, null, null)]);
         Assert.Equal(stats.TrimmedMagazines, observed[("fastiova.depot.trimmed", id, null, null)]);
         Assert.Equal(stats.Flushes, observed[("fastiova.cache.flushes", id, null, null)]);
         Assert.Equal(stats.FailuresExhausted, observed[("fastiova.allocation.failures", id, null, "exhausted")]);

@@ -30,6 +30,11 @@ public sealed class PerfModesTests : IDisposable
         {
             AssertFields(row, "workload", "impl", "threads", "mops");
             Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString());
+
+            // Every impl but the baseline has a tree lock, whose waits the row counts.
+            bool hasWaits = row.TryGetProperty("tree_lock_waits_per_s", out JsonElement waits);
+            Assert.Equal(row.GetProperty("impl").GetString() != "global-lock", hasWaits);
+            Assert.True(!hasWaits || waits.GetDouble() >= 0, row.ToString());
         }
 
         Assert.Contains(rows, r => r.GetProperty("workload").GetString() == "producer-consumer");
