@@ -56,186 +56,156 @@ internal static class DmaScenarios
 
     private static async Task UnmapDuringFlushAsync(bool byCpu)
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
-        var endpoint = new Endpoint(domain, byCpu ? domain.Cpu(0) : worker, ledger, byCpu ? "cpu0" : "worker");
-        Mapping mapping = endpoint.Map(nic, 4096);
+        using var world = new World();
+        Endpoint endpoint = byCpu ? world.Through(world.Domain.Cpu(0), "cpu0") : world.Through(world.Worker, "worker");
+        Mapping mapping = endpoint.Map(world.Nic, 4096);
         Task[] workers =
         [
             Task.Run(() =>
             {
                 endpoint.Unmap(mapping);
-                endpoint.Unmap(endpoint.Map(nic, 4096));
-                endpoint.Unmap(endpoint.Map(nic, 4096));
+                endpoint.Unmap(endpoint.Map(world.Nic, 4096));
+                endpoint.Unmap(endpoint.Map(world.Nic, 4096));
             }),
             Task.Run(() =>
             {
-                domain.FlushUnmapQueues();
-                domain.FlushUnmapQueues();
+                world.Domain.FlushUnmapQueues();
+                world.Domain.FlushUnmapQueues();
             }),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task WorkerUnmapDuringTimerCoverAsync()
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
-        var endpoint = new Endpoint(domain, worker, ledger, "worker");
-        MapUnmap(endpoint, nic, rounds: 1); // the timer's first run finds the queue busy
+        using var world = new World();
+        Endpoint endpoint = world.Through(world.Worker, "worker");
+        MapUnmap(endpoint, world.Nic, rounds: 1); // the timer's first run finds the queue busy
         Task[] workers =
         [
-            Task.Run(() => MapUnmap(endpoint, nic, rounds: 4)),
+            Task.Run(() => MapUnmap(endpoint, world.Nic, rounds: 4)),
             Task.Run(() =>
             {
-                domain.FireFlushTimer();
-                domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
             }),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task WorkerHotPathRacingReapersAsync()
     {
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu: null);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
+        using var world = new World(iommu: false);
         Task[] workers =
         [
             Task.Run(() =>
             {
                 // Six unmaps into a ring of three usable slots: appends, a covered head's reap and full-ring flushes.
-                var endpoint = new Endpoint(domain, worker, ledger, "worker");
-                MapTwiceUnmapTwice(endpoint, nic);
-                MapUnmap(endpoint, nic, rounds: 3);
+                Endpoint endpoint = world.Through(world.Worker, "worker");
+                MapTwiceUnmapTwice(endpoint, world.Nic);
+                MapUnmap(endpoint, world.Nic, rounds: 3);
             }),
-            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 2)),
+            Task.Run(() => MapUnmap(world.Through(null, "thread"), world.Nic, rounds: 2)),
             Task.Run(() =>
             {
-                domain.FireFlushTimer();
-                domain.FlushUnmapQueues();
+                world.Domain.FireFlushTimer();
+                world.Domain.FlushUnmapQueues();
             }),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task UnmapsRacingTimerAsync()
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
+        using var world = new World();
         Task[] workers =
         [
-            Task.Run(() => MapUnmap(new Endpoint(domain, worker, ledger, "worker"), nic, rounds: 3)),
-            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 3)),
+            Task.Run(() => MapUnmap(world.Through(world.Worker, "worker"), world.Nic, rounds: 3)),
+            Task.Run(() => MapUnmap(world.Through(null, "thread"), world.Nic, rounds: 3)),
             Task.Run(() =>
             {
-                domain.FireFlushTimer();
-                domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
             }),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task FullRingFlushRacingReapAsync()
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
+        using var world = new World();
         Task[] workers =
         [
             Task.Run(() =>
             {
                 // Four unmaps into a ring of three usable slots: the fourth flushes, then maps reuse what it freed.
-                var endpoint = new Endpoint(domain, worker, ledger, "worker");
-                Mapping[] held = [endpoint.Map(nic, 4096), endpoint.Map(nic, 4096), endpoint.Map(nic, 4096), endpoint.Map(nic, 4096)];
+                Endpoint endpoint = world.Through(world.Worker, "worker");
+                Mapping[] held = [endpoint.Map(world.Nic, 4096), endpoint.Map(world.Nic, 4096), endpoint.Map(world.Nic, 4096), endpoint.Map(world.Nic, 4096)];
                 foreach (Mapping mapping in held)
                 {
                     endpoint.Unmap(mapping);
                 }
 
-                MapUnmap(endpoint, nic, rounds: 1);
+                MapUnmap(endpoint, world.Nic, rounds: 1);
             }),
-            Task.Run(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 3)),
-            Task.Run(() => domain.FireFlushTimer()),
+            Task.Run(() => MapUnmap(world.Through(null, "thread"), world.Nic, rounds: 3)),
+            Task.Run(() => world.Domain.FireFlushTimer()),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task ThreadExitWithQueuedRangesAsync()
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
+        using var world = new World(worker: false);
         Thread[] threads =
         [
-            new Thread(() => MapUnmap(new Endpoint(domain, null, ledger, "T1"), nic, rounds: 2)),
-            new Thread(() => MapUnmap(new Endpoint(domain, null, ledger, "T2"), nic, rounds: 2)),
+            new Thread(() => MapUnmap(world.Through(null, "T1"), world.Nic, rounds: 2)),
+            new Thread(() => MapUnmap(world.Through(null, "T2"), world.Nic, rounds: 2)),
         ];
         Array.ForEach(threads, t => t.Start());
-        Task timer = Task.Run(() => domain.FireFlushTimer());
+        Task timer = Task.Run(() => world.Domain.FireFlushTimer());
         Array.ForEach(threads, t => t.Join());
         await timer;
 
-        AssertNothingStranded(domain, ledger);
-        Specification.Assert(domain.OwnedFlushQueues == 0, "{0} queues of exited threads still registered after a flush.", domain.OwnedFlushQueues);
+        world.AssertNothingStranded();
+        Specification.Assert(world.Domain.OwnedFlushQueues == 0, "{0} queues of exited threads still registered after a flush.", world.Domain.OwnedFlushQueues);
     }
 
     private static async Task DisposeWithQueuedRangesAsync()
     {
-        var iommu = new StaleIotlbModel();
-        DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.Lazy, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        DmaWorker worker = domain.CreateWorker();
+        var world = new World(); // the domain is disposed by the race, the worker afterwards
         Task[] workers =
         [
-            Task.Run(() => UntilDisposed(() => MapUnmap(new Endpoint(domain, worker, ledger, "worker"), nic, rounds: 2))),
-            Task.Run(() => UntilDisposed(() => MapUnmap(new Endpoint(domain, null, ledger, "thread"), nic, rounds: 2))),
-            Task.Run(domain.Dispose),
+            Task.Run(() => UntilDisposed(() => MapUnmap(world.Through(world.Worker, "worker"), world.Nic, rounds: 2))),
+            Task.Run(() => UntilDisposed(() => MapUnmap(world.Through(null, "thread"), world.Nic, rounds: 2))),
+            Task.Run(world.Domain.Dispose),
         ];
         await Task.WhenAll(workers);
-        worker.Dispose();
-        Specification.Assert(domain.PendingUnmaps == 0, "{0} unmaps left queued in the disposed domain.", domain.PendingUnmaps);
+        world.Worker.Dispose();
+        Specification.Assert(world.Domain.PendingUnmaps == 0, "{0} unmaps left queued in the disposed domain.", world.Domain.PendingUnmaps);
     }
 
     private static async Task SharedQueueUnderContentionAsync()
     {
-        var iommu = new StaleIotlbModel();
-        using DmaDomain domain = SmallDmaDomain.Create(DmaUnmapMode.LazySingleQueue, iommu);
-        DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
-        var ledger = new OwnershipLedger();
-        using DmaWorker worker = domain.CreateWorker();
+        using var world = new World(DmaUnmapMode.LazySingleQueue);
         Task[] workers =
         [
-            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, worker, ledger, "worker"), nic)),
-            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, null, ledger, "thread"), nic)),
-            Task.Run(() => MapTwiceUnmapTwice(new Endpoint(domain, domain.Cpu(1), ledger, "cpu1"), nic)),
+            Task.Run(() => MapTwiceUnmapTwice(world.Through(world.Worker, "worker"), world.Nic)),
+            Task.Run(() => MapTwiceUnmapTwice(world.Through(null, "thread"), world.Nic)),
+            Task.Run(() => MapTwiceUnmapTwice(world.Through(world.Domain.Cpu(1), "cpu1"), world.Nic)),
             Task.Run(() =>
             {
-                domain.FireFlushTimer();
-                domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
+                world.Domain.FireFlushTimer();
             }),
         ];
         await Task.WhenAll(workers);
-        AssertNothingStranded(domain, ledger);
+        world.AssertNothingStranded();
     }
 
     private static async Task WorkaroundFlipRaceAsync()
@@ -311,6 +281,42 @@ internal static class DmaScenarios
         Specification.Assert(!domain.FlushTimerArmed, "The timer armed itself again with nothing queued.");
         domain.FlushUnmapQueues();
         DomainAudit.AssertNothingLost(domain.Iova, ledger, allocationsBalanceFrees);
+    }
+
+    /// <summary>
+    /// What most scenarios start from, made on the test's thread before any task starts: a domain over the stale-IOTLB
+    /// model (or no model), a 64-bit NIC without the PCI workaround, the ledger, and a worker.
+    /// </summary>
+    private sealed class World : IDisposable
+    {
+        private readonly DmaWorker? _worker;
+
+        public World(DmaUnmapMode mode = DmaUnmapMode.Lazy, bool iommu = true, bool worker = true)
+        {
+            Domain = SmallDmaDomain.Create(mode, iommu ? new StaleIotlbModel() : null);
+            Nic = Domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
+            Ledger = new OwnershipLedger();
+            _worker = worker ? Domain.CreateWorker() : null;
+        }
+
+        public DmaDomain Domain { get; }
+
+        public DmaDevice Nic { get; }
+
+        public OwnershipLedger Ledger { get; }
+
+        public DmaWorker Worker => _worker ?? throw new InvalidOperationException("This world was made without a worker.");
+
+        /// <summary>An endpoint mapping through <paramref name="mapper"/> (the calling thread when null).</summary>
+        public Endpoint Through(DmaMapper? mapper, string owner) => new(Domain, mapper, Ledger, owner);
+
+        public void AssertNothingStranded() => DmaScenarios.AssertNothingStranded(Domain, Ledger);
+
+        public void Dispose()
+        {
+            _worker?.Dispose();
+            Domain.Dispose();
+        }
     }
 
     private readonly record struct Mapping(ulong Address, ulong Size)
