@@ -197,11 +197,18 @@ internal sealed partial class IovaTree
         {
             // Four gaps at a time while none can hold the block and none ends below the window: a leaf whose largest
             // gap lies outside the window (the anchor's, above a 64-bit limit) is otherwise walked range by range.
+            // Where one of the four is large enough, the scan goes straight to the highest such gap: those above it
+            // are too small.
             while (Vector256.IsHardwareAccelerated && n - Vector256<ulong>.Count >= first && Unsafe.Add(ref los, n - 3) > low)
             {
                 var gaps = Vector256.LoadUnsafe(ref los, (nuint)(n - 3)) - Vector256.LoadUnsafe(ref his, (nuint)(n - 4)) - Vector256<ulong>.One;
-                if (Vector256.GreaterThanAny(gaps, tooSmall))
+                uint largeEnough = Vector256.GreaterThan(gaps, tooSmall).ExtractMostSignificantBits();
+                if (largeEnough != 0)
+                {
+                    n -= BitOperations.LeadingZeroCount(largeEnough) - (32 - Vector256<ulong>.Count); // lane 3 is gap n
                     break;
+                }
+
                 n -= Vector256<ulong>.Count;
             }
 
