@@ -72,11 +72,11 @@ internal static class ScalingMode
 
             foreach (int threads in threadCounts)
             {
-                List<ScalingResult> round = runs[threads];
-                double? waits = round[0].LockWaitsPerSecond is null ? null : Median(round.Select(r => r.LockWaitsPerSecond!.Value));
-                var row = new ScalingResult(workload.Workload, workload.Impl, threads, Median(round.Select(r => r.Mops)), waits);
+                List<ScalingResult> measured = runs[threads];
+                double? waits = measured[0].LockWaitsPerSecond is null ? null : Median(measured.Select(r => r.LockWaitsPerSecond!.Value));
+                var row = new ScalingResult(workload.Workload, workload.Impl, threads, Median(measured.Select(r => r.Mops)), waits);
                 results.Add(row);
-                ranges[row] = (round.Min(r => r.Mops), round.Max(r => r.Mops));
+                ranges[row] = (measured.Min(r => r.Mops), measured.Max(r => r.Mops));
             }
         }
 
