@@ -45,10 +45,7 @@ public sealed class DmaThreadLifecycleTests
     public void AWorkersFullRingFlush_FreesItsOwnQueueOnly()
     {
         var iommu = new CountingIommu();
-        using var domain = new DmaDomain(
-            new DmaDomainOptions { UnmapMode = DmaUnmapMode.Lazy, SimulatedTimer = true, Iommu = iommu, DepotTrimInterval = Timeout.InfiniteTimeSpan },
-            timerPeriod: null,
-            queueSlots: 4);
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: true, iommu, queueSlots: 4);
         DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
         DmaWorker filling = domain.CreateWorker();
         using DmaWorker waiting = domain.CreateWorker();
@@ -83,10 +80,7 @@ public sealed class DmaThreadLifecycleTests
     public void RealTimer_CoversABusyWorkersQueue_AndFreesAnIdleOne()
     {
         var iommu = new CountingIommu();
-        using var domain = new DmaDomain(
-            new DmaDomainOptions { UnmapMode = DmaUnmapMode.Lazy, Iommu = iommu, DepotTrimInterval = Timeout.InfiniteTimeSpan },
-            timerPeriod: Timeout.InfiniteTimeSpan,
-            queueSlots: null);
+        using var domain = NewDomain(DmaUnmapMode.Lazy, simulatedTimer: false, iommu, timerPeriod: Timeout.InfiniteTimeSpan);
         DmaDevice nic = domain.AttachDevice(1, ulong.MaxValue, ulong.MaxValue, pci32BitWorkaround: false);
         using DmaWorker worker = domain.CreateWorker();
         ulong first = worker.Map(nic, 0x1000, 4096), second = worker.Map(nic, 0x2000, 4096);
@@ -283,14 +277,20 @@ public sealed class DmaThreadLifecycleTests
         return worker.Map(device, 0, Granule); // still mapped when the worker is dropped
     }
 
-    internal static DmaDomain NewDomain(DmaUnmapMode mode, bool simulatedTimer, IIommuModel? iommu = null) => new(new DmaDomainOptions
-    {
-        UnmapMode = mode,
-        CpuCount = 2,
-        SimulatedTimer = simulatedTimer,
-        Iommu = iommu,
-        DepotTrimInterval = Timeout.InfiniteTimeSpan,
-    });
+    // timerPeriod and queueSlots: the test constructor's (a real timer fired by hand when infinite; smaller rings).
+    internal static DmaDomain NewDomain(
+        DmaUnmapMode mode, bool simulatedTimer, IIommuModel? iommu = null, TimeSpan? timerPeriod = null, int? queueSlots = null) =>
+        new(
+            new DmaDomainOptions
+            {
+                UnmapMode = mode,
+                CpuCount = 2,
+                SimulatedTimer = simulatedTimer,
+                Iommu = iommu,
+                DepotTrimInterval = Timeout.InfiniteTimeSpan,
+            },
+            timerPeriod,
+            queueSlots);
 
     internal static void RunOnThread(Action body)
     {
