@@ -50,9 +50,7 @@ internal sealed partial class IovaTree
         header.Count++;
         _count++;
 
-        // The gap split in two smaller ones; the leaf's largest can only have shrunk, and only if it was this one.
-        if (oldGap == header.LeafMaxGap)
-            RefreshLeafMaxGap(leaf);
+        GapShrank(leaf, oldGap); // split in two smaller ones
         return at;
     }
 
@@ -71,8 +69,7 @@ internal sealed partial class IovaTree
 
         ulong oldGap = _lo[first] - above.Floor;
         above.Floor = hi + 1;
-        if (oldGap == above.LeafMaxGap)
-            above.LeafMaxGap = ScanLeafMaxGap(leaf); // LinkLeafBelow's walk carries it up
+        GapShrank(leaf, oldGap);
         _count++;
         LinkLeafBelow(leaf, x);
         return at;
@@ -96,6 +93,7 @@ internal sealed partial class IovaTree
         upper.Floor = _hi[to + Half - 1] + 1;
         lower.LeafMaxGap = ScanLeafMaxGap(x);
         upper.LeafMaxGap = ScanLeafMaxGap(leaf);
+        _looseLeafMaxGap[x] = _looseLeafMaxGap[leaf] = false;
         LinkLeafBelow(leaf, x);
         return slot < Half ? (x, slot) : (leaf, slot - Half);
     }
@@ -116,17 +114,12 @@ internal sealed partial class IovaTree
         int successor;
         if (slot + 1 < count)
         {
-            // The successor is in this leaf. Its gap grows to cover the removed range and that range's gap, so the
-            // leaf's largest gap is at least what it was, and exactly the larger of the two.
+            // The successor is in this leaf. Its gap grows to cover the removed range and that range's gap.
             int moved = count - slot - 1;
             ShiftDown(z, moved);
             header.Count = count - 1;
-            ulong merged = _lo[z] - gapBottom;
-            if (merged > header.LeafMaxGap)
-            {
-                header.LeafMaxGap = merged;
+            if (GapGrew(leaf, _lo[z] - gapBottom))
                 UpdateMaxGapUpward(leaf, leaf);
-            }
 
             successor = z;
         }
@@ -136,9 +129,8 @@ internal sealed partial class IovaTree
             // floor drops to the removed gap's bottom. This leaf loses that gap.
             ulong removedGap = _lo[z] - gapBottom;
             int next = header.Next;
-            ref TreeLeaf nextHeader = ref _leaves[next];
-            nextHeader.Floor = gapBottom;
-            nextHeader.LeafMaxGap = Math.Max(nextHeader.LeafMaxGap, _lo[next << LeafShift] - gapBottom);
+            _leaves[next].Floor = gapBottom;
+            GapGrew(next, _lo[next << LeafShift] - gapBottom);
             header.Count = count - 1;
             if (count == 1)
             {
@@ -147,8 +139,7 @@ internal sealed partial class IovaTree
             }
 
             UpdateMaxGapUpward(next, next);
-            if (removedGap == header.LeafMaxGap)
-                RefreshLeafMaxGap(leaf);
+            GapShrank(leaf, removedGap); // to nothing, in this leaf
             successor = next << LeafShift;
         }
 
@@ -175,7 +166,7 @@ internal sealed partial class IovaTree
             int to = (prev << LeafShift) + into.Count;
             CopyRanges(from, to, count);
             into.Count += count;
-            into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
+            JoinMaxGaps(prev, leaf);
             UnlinkLeaf(leaf, prev);
             return true;
         }
@@ -188,7 +179,7 @@ internal sealed partial class IovaTree
             CopyRanges(from, to, count);
             into.Count += count;
             into.Floor = header.Floor;
-            into.LeafMaxGap = Math.Max(into.LeafMaxGap, header.LeafMaxGap);
+            JoinMaxGaps(next, leaf);
             UnlinkLeaf(leaf, next);
             return true;
         }
@@ -203,8 +194,7 @@ internal sealed partial class IovaTree
         Debug.Assert(gapBottom <= newLo && newLo <= _lo[n]);
         ulong oldGap = _lo[n] - gapBottom;
         _lo[n] = newLo;
-        if (oldGap == _leaves[n >> LeafShift].LeafMaxGap)
-            RefreshLeafMaxGap(n >> LeafShift);
+        GapShrank(n >> LeafShift, oldGap);
     }
 
     // Copies `count` ranges' pfns from handle `from` to handle `to` (the spans may overlap: CopyTo then moves). For the
@@ -216,9 +206,41 @@ internal sealed partial class IovaTree
         _hi.AsSpan(from, count).CopyTo(_hi.AsSpan(to, count));
     }
 
-    // Rescans the leaf's gaps after its largest may have shrunk, and carries a change up the tree.
-    private void RefreshLeafMaxGap(int leaf)
+    // ---- LeafMaxGap upkeep: an exact value, or a loose bound above it (_looseLeafMaxGap) ----------------------------
+
+    // A gap of the leaf that was `oldGap` shrank, or left the leaf. If it was the largest, the value stays as a bound.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void GapShrank(int leaf, ulong oldGap)
     {
+        if (oldGap == _leaves[leaf].LeafMaxGap)
+            _looseLeafMaxGap[leaf] = true;
+    }
+
+    // A gap of the leaf grew to `grown`; returns whether LeafMaxGap changed. Above the bound, it is the largest gap
+    // exactly, whatever the bound was.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool GapGrew(int leaf, ulong grown)
+    {
+        if (grown <= _leaves[leaf].LeafMaxGap)
+            return false;
+        _leaves[leaf].LeafMaxGap = grown;
+        _looseLeafMaxGap[leaf] = false;
+        return true;
+    }
+
+    // Leaf `into` took leaf `from`'s ranges, whose gaps kept their sizes: the larger value, exact if that one was.
+    private void JoinMaxGaps(int into, int from)
+    {
+        ulong a = _leaves[into].LeafMaxGap, b = _leaves[from].LeafMaxGap;
+        bool looseA = _looseLeafMaxGap[into], looseB = _looseLeafMaxGap[from];
+        _looseLeafMaxGap[into] = a > b ? looseA : b > a ? looseB : looseA && looseB;
+        _leaves[into].LeafMaxGap = Math.Max(a, b);
+    }
+
+    // A search scanned the leaf for nothing, and its value may be loose: rescans it, and carries a change up the tree.
+    private void TightenLeafMaxGap(int leaf)
+    {
+        _looseLeafMaxGap[leaf] = false;
         ulong max = ScanLeafMaxGap(leaf);
         if (max != _leaves[leaf].LeafMaxGap)
         {

@@ -112,7 +112,9 @@ internal sealed partial class IovaTree
     /// Gaps are disjoint and ordered, so the highest fitting block is the one in the highest gap that can hold it,
     /// which is exactly what the kernel's downward walk returns. Subtrees whose largest gap is below
     /// <paramref name="size"/>, or whose gaps all lie outside the window, are skipped, so an unaligned search visits
-    /// O(log n) leaves and scans only those at the window's two ends and the one holding the answer.
+    /// O(log n) leaves and scans only those at the window's two ends and the one holding the answer, plus any leaf
+    /// whose value is a loose bound that admits the size: that one it rescans, so each insertion that loosened a leaf
+    /// costs at most one such visit.
     /// With alignment a gap of at least <c>size</c> pfns may still hold no aligned block, so the gap
     /// test is only necessary: the worst case visits every such misaligned gap above the answer, each for O(log n)
     /// (gaps of <c>size + align - 1</c> or more always fit, so only gaps shorter than that can mislead the search).
@@ -164,6 +166,8 @@ internal sealed partial class IovaTree
                 int found = FindHighestGapInLeaf(x, low, high, size, alignMask);
                 if (found != Nil)
                     return found;
+                if (_looseLeafMaxGap[x])
+                    TightenLeafMaxGap(x); // so that a loose value misleads one search at most
             }
 
             // Gaps in the left subtree all end below this leaf's floor: none can reach the window if the floor is at
@@ -255,6 +259,8 @@ internal sealed partial class IovaTree
             above = ScanDown((previous << LeafShift) + below.Count - 1, low, floor - 1, size, alignMask);
             if (above != Nil)
                 return HighestStartInGap(above, floor - 1, size, alignMask);
+            if (_looseLeafMaxGap[previous])
+                TightenLeafMaxGap(previous);
         }
 
         return below.Floor <= low ? NotFound : FindHighest(low, below.Floor - 1, size, alignMask, out above);

@@ -13,7 +13,10 @@ internal struct TreeLeaf
     /// </summary>
     public ulong Floor;
 
-    /// <summary>The largest free gap below any of this leaf's ranges (<c>Lo - (predecessor.Hi + 1)</c>).</summary>
+    /// <summary>
+    /// The largest free gap below any of this leaf's ranges (<c>Lo - (predecessor.Hi + 1)</c>), or, where the tree marks
+    /// the leaf loose, a bound above it: an insertion that cut the largest gap, until a search rescans the leaf.
+    /// </summary>
     public ulong LeafMaxGap;
 
     /// <summary>The largest <see cref="LeafMaxGap"/> in this leaf's subtree (0 for the nil leaf): the search's pruning key.</summary>
