@@ -96,6 +96,12 @@ internal static class PerfCommandLine
             ScalingSettings.DefaultWorkingSet,
             value => value is >= 1 and <= 1 << 20,
             "1..1048576");
+        var workingSets = BoundedInt(
+            "--working-sets",
+            $"Working sets per thread in the per-thread workloads, all live, worked in turns of {ScalingSettings.TurnPairs:N0} pairs. For analysis: one tree-path thread with N holds the tree that N threads taking turns on the tree lock leave.",
+            1,
+            value => value is >= 1 and <= 1024,
+            "1..1024");
         var queueSlots = new Option<int?>("--dma-queue-slots")
         {
             Description = $"Slots per flush queue in dma-lazy, a power of two from 4 (default: the kernel's {FlushQueues.PerCpuSlots}). For analysis: a queue flushes when it fills.",
@@ -103,7 +109,7 @@ internal static class PerfCommandLine
         };
         var command = new Command("scaling", "Throughput of the fast path, producer-consumer, global-lock and tree-path workloads on 1..T threads.")
         {
-            threads, seconds, json, rounds, impls, workingSet, queueSlots,
+            threads, seconds, json, rounds, impls, workingSet, workingSets, queueSlots,
         };
         command.SetAction(result => ScalingMode.Run(
             result.GetValue(threads)!,
@@ -111,7 +117,7 @@ internal static class PerfCommandLine
             result.GetValue(json),
             result.GetValue(rounds),
             result.GetValue(impls) ?? [],
-            new ScalingSettings(result.GetValue(workingSet), result.GetValue(queueSlots))));
+            new ScalingSettings(result.GetValue(workingSet), result.GetValue(workingSets), result.GetValue(queueSlots))));
         return command;
     }
 

@@ -38,7 +38,7 @@ internal sealed class DmaWorkload(DmaUnmapMode mode) : IScalingWorkload
             DmaWorker worker = _domain.CreateWorker();
             lock (_workers)
                 _workers.Add(worker);
-            return new PerThreadWorker<DmaWorkerSource>(new DmaWorkerSource(worker, device), index, settings.WorkingSet);
+            return new PerThreadWorker<DmaWorkerSource>(new DmaWorkerSource(worker, device), index, settings.WorkingSet, settings.WorkingSets);
         }
 
         public long? TreeLockContentions => _domain.Iova.TreeLockContentions;

@@ -6,26 +6,38 @@ namespace FastIova.Perf.Scaling;
 /// <summary>
 /// The per-thread pattern: the thread keeps a working set of <paramref name="workingSet"/> live ranges
 /// (<see cref="ScalingSettings.DefaultWorkingSet"/> unless a run varies it) and, round robin, frees the oldest and
-/// allocates a new one of the next size. Nothing crosses threads.
+/// allocates a new one of the next size. With <paramref name="workingSets"/> above 1 it keeps that many, all live, and
+/// works one at a time, moving to the next every <see cref="ScalingSettings.TurnPairs"/> pairs. Nothing crosses threads.
 /// </summary>
-internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex, int workingSet) : IScalingWorker
+internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex, int workingSet, int workingSets = 1) : IScalingWorker
     where TSource : struct, IRangeSource
 {
     private const int PairsPerChunk = 64;
 
-    private readonly ulong[] _pfns = new ulong[workingSet];
-    private readonly ulong[] _sizes = new ulong[workingSet];
+    private readonly Set[] _sets = Set.Create(workingSets, workingSet);
     private readonly SizeSequence _sequence = new(threadIndex);
     private TSource _source = source;
+    private int _set;
+    private int _pairsThisTurn;
+
+    // The set being worked, copied out of _sets so that the loop is the same whether a worker has one set or many.
+    private ulong[] _pfns = null!;
+    private ulong[] _sizes = null!;
     private int _slot;
 
     /// <inheritdoc />
     public void Initialize()
     {
-        for (int i = 0; i < _pfns.Length; i++)
+        for (int set = 0; set < _sets.Length; set++)
         {
-            Allocate(i);
+            TakeTurn(set);
+            for (int i = 0; i < _pfns.Length; i++)
+            {
+                Allocate(i);
+            }
         }
+
+        TakeTurn(0);
     }
 
     /// <inheritdoc />
@@ -40,16 +52,36 @@ internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex, 
         }
 
         _slot = slot;
+        if (_sets.Length > 1 && (_pairsThisTurn += PairsPerChunk) >= ScalingSettings.TurnPairs)
+        {
+            TakeTurn(_set == _sets.Length - 1 ? 0 : _set + 1);
+        }
+
         return 2 * PairsPerChunk;
     }
 
     /// <inheritdoc />
     public void Finish()
     {
-        for (int i = 0; i < _pfns.Length; i++)
+        foreach (Set set in _sets)
         {
-            _source.Free(_pfns[i], _sizes[i]);
+            for (int i = 0; i < set.Pfns.Length; i++)
+            {
+                _source.Free(set.Pfns[i], set.Sizes[i]);
+            }
         }
+    }
+
+    // Leaves the set being worked where it is (its oldest next) and goes on with `set` from its oldest.
+    private void TakeTurn(int set)
+    {
+        if (_pfns is not null)
+            _sets[_set].Oldest = _slot;
+        _set = set;
+        _pfns = _sets[set].Pfns;
+        _sizes = _sets[set].Sizes;
+        _slot = _sets[set].Oldest;
+        _pairsThisTurn = 0;
     }
 
     private void Allocate(int slot)
@@ -62,6 +94,17 @@ internal sealed class PerThreadWorker<TSource>(TSource source, int threadIndex, 
 
         _pfns[slot] = pfn;
         _sizes[slot] = size;
+    }
+
+    private sealed class Set(int workingSet)
+    {
+        public ulong[] Pfns { get; } = new ulong[workingSet];
+
+        public ulong[] Sizes { get; } = new ulong[workingSet];
+
+        public int Oldest { get; set; }
+
+        public static Set[] Create(int count, int workingSet) => [.. Enumerable.Range(0, count).Select(_ => new Set(workingSet))];
     }
 
     // Out of line: an inlined interpolated message would have the hot loop zero its handler's stack space every pair.

@@ -52,21 +52,23 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     };
 
     /// <inheritdoc />
-    public IScalingRun Prepare(int threads, ScalingSettings settings) => new Run(_kind, settings.WorkingSet);
+    public IScalingRun Prepare(int threads, ScalingSettings settings) => new Run(_kind, settings);
 
     private sealed class Run : IScalingRun
     {
         private readonly Kind _kind;
         private readonly int _workingSet;
+        private readonly int _workingSets;
         private readonly IovaDomain _domain;
         private readonly GlobalLockAllocator _globalLock;
         private readonly ulong _limitPfn;
         private readonly List<IovaCache> _caches = [];
 
-        public Run(Kind kind, int workingSet)
+        public Run(Kind kind, ScalingSettings settings)
         {
             _kind = kind;
-            _workingSet = workingSet;
+            _workingSet = settings.WorkingSet;
+            _workingSets = settings.WorkingSets;
             _domain = new IovaDomain(FragmentedDomain.Granule, FragmentedDomain.StartPfn, new IovaDomainOptions { Checked = kind == Kind.CheckedFastPath });
             _limitPfn = _domain.Dma32Pfn - 1;
             _globalLock = new GlobalLockAllocator(FragmentedDomain.StartPfn);
@@ -74,10 +76,10 @@ internal sealed class PerThreadWorkload : IScalingWorkload
 
         public IScalingWorker CreateWorker(int index) => _kind switch
         {
-            Kind.FastPath or Kind.CheckedFastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index, _workingSet),
-            Kind.OwnedCache => new PerThreadWorker<OwnedCacheSource>(new OwnedCacheSource(NewCache(), _limitPfn), index, _workingSet),
-            Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index, _workingSet),
-            _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index, _workingSet),
+            Kind.FastPath or Kind.CheckedFastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index, _workingSet, _workingSets),
+            Kind.OwnedCache => new PerThreadWorker<OwnedCacheSource>(new OwnedCacheSource(NewCache(), _limitPfn), index, _workingSet, _workingSets),
+            Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index, _workingSet, _workingSets),
+            _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index, _workingSet, _workingSets),
         };
 
         public long? TreeLockContentions => _kind == Kind.GlobalLock ? null : _domain.TreeLockContentions;

@@ -41,6 +41,8 @@ internal static class ScalingMode
         ResultTable.Line($"{seconds.ToString(CultureInfo.InvariantCulture)} s per row after {warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up; one op = one allocation or one free; limit Dma32Pfn - 1; sizes 1..16 pfns");
         if (settings.WorkingSet != ScalingSettings.DefaultWorkingSet)
             ResultTable.Line($"per-thread workloads: {settings.WorkingSet} live ranges per thread (default {ScalingSettings.DefaultWorkingSet})");
+        if (settings.WorkingSets != 1)
+            ResultTable.Line($"per-thread workloads: {settings.WorkingSets} working sets per thread, all live, worked in turns of {ScalingSettings.TurnPairs:N0} pairs");
         if (settings.DmaQueueSlots is int slots)
             ResultTable.Line($"dma-lazy: {slots} slots per flush queue (the kernel's: {FlushQueues.PerCpuSlots})");
         if (rounds > 1)

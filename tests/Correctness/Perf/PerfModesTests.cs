@@ -56,7 +56,7 @@ public sealed class PerfModesTests : IDisposable
     [Fact]
     public void Scaling_WithAWorkingSetAndQueueSlots_WritesTheirRows()
     {
-        JsonElement[] rows = Run("scaling", "--threads", "1", "--seconds", "0.1", "--impl", "fastiova-tree,dma-lazy", "--working-set", "64", "--dma-queue-slots", "16");
+        JsonElement[] rows = Run("scaling", "--threads", "1", "--seconds", "0.1", "--impl", "fastiova-tree,dma-lazy", "--working-set", "64", "--working-sets", "4", "--dma-queue-slots", "16");
 
         Assert.Equal(["dma-lazy", "fastiova-tree"], rows.Select(r => r.GetProperty("impl").GetString()).Order());
         Assert.All(rows, row => Assert.True(row.GetProperty("mops").GetDouble() > 0, row.ToString()));
@@ -80,6 +80,46 @@ public sealed class PerfModesTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 3)]
+    [InlineData(32, 16)]
+    public void PerThreadWorker_KeepsEveryWorkingSetLive(int workingSet, int workingSets)
+    {
+        using var domain = new IovaDomain(4096, 1);
+        var worker = new PerThreadWorker<TreePathSource>(new TreePathSource(domain, domain.Dma32Pfn - 1), threadIndex: 0, workingSet, workingSets);
+
+        worker.Initialize();
+        Assert.Equal(workingSet * workingSets, domain.GetStatistics().LiveRanges);
+        for (int chunk = 0; chunk < 2 * ScalingSettings.TurnPairs / 64; chunk++)
+            worker.RunChunk();
+        Assert.Equal(workingSet * workingSets, domain.GetStatistics().LiveRanges);
+        worker.Finish();
+        Assert.Equal(0, domain.GetStatistics().LiveRanges);
+    }
+
+    [Fact]
+    public void PerThreadWorker_WorksItsSetsInTurns_EachFromItsOldest()
+    {
+        var ledger = new Ledger();
+        var worker = new PerThreadWorker<LedgerSource>(new LedgerSource(ledger), threadIndex: 0, workingSet: 3, workingSets: 3);
+        worker.Initialize(); // set 0 holds pfns 1-3, set 1 pfns 4-6, set 2 pfns 7-9
+
+        long pairs = 0;
+        while (pairs < ScalingSettings.TurnPairs)
+            pairs += worker.RunChunk() / 2;
+        Assert.Equal(ScalingSettings.TurnPairs, pairs);
+        Assert.Equal([1UL, 2, 3, 10, 11, 12], ledger.Freed.Take(6));
+        Assert.DoesNotContain(ledger.Freed, pfn => pfn is >= 4 and <= 9);
+
+        ledger.Freed.Clear();
+        worker.RunChunk();
+        Assert.Equal([4UL, 5, 6], ledger.Freed.Take(3)); // set 1's turn, from its oldest (set 0 stopped mid-round)
+
+        worker.Finish();
+        Assert.Equal(ledger.Allocated, ledger.FreedTotal);
+    }
+
+    [Theory]
+    [InlineData("--working-sets", "0")]
     [InlineData("--impl", "no-such-impl")]
     [InlineData("--rounds", "0")]
     [InlineData("--rounds", "abc")]
@@ -140,6 +180,29 @@ public sealed class PerfModesTests : IDisposable
     {
         foreach (string name in names)
             Assert.True(row.TryGetProperty(name, out _), $"row {row} lacks '{name}'");
+    }
+
+    // Hands out pfns 1, 2, 3, ... and records what is freed, in order.
+    private sealed class Ledger
+    {
+        public ulong Allocated;
+        public ulong FreedTotal;
+        public List<ulong> Freed { get; } = [];
+    }
+
+    private readonly struct LedgerSource(Ledger ledger) : IRangeSource
+    {
+        public bool TryAllocate(ulong size, out ulong pfn)
+        {
+            pfn = ++ledger.Allocated;
+            return true;
+        }
+
+        public void Free(ulong pfn, ulong size)
+        {
+            ledger.Freed.Add(pfn);
+            ledger.FreedTotal++;
+        }
     }
 }
 
