@@ -237,9 +237,11 @@ internal sealed partial class IovaTree
         _leaves[into].LeafMaxGap = Math.Max(a, b);
     }
 
-    // A search scanned the leaf for nothing, and its value may be loose: rescans it, and carries a change up the tree.
+    // A search scanned the leaf for nothing: if its value may be loose, rescans it and carries a change up the tree.
     private void TightenLeafMaxGap(int leaf)
     {
+        if (!_looseLeafMaxGap[leaf])
+            return;
         _looseLeafMaxGap[leaf] = false;
         ulong max = ScanLeafMaxGap(leaf);
         if (max != _leaves[leaf].LeafMaxGap)

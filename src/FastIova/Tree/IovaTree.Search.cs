@@ -166,8 +166,7 @@ internal sealed partial class IovaTree
                 int found = FindHighestGapInLeaf(x, low, high, size, alignMask);
                 if (found != Nil)
                     return found;
-                if (_looseLeafMaxGap[x])
-                    TightenLeafMaxGap(x); // so that a loose value misleads one search at most
+                TightenLeafMaxGap(x); // so that a loose value misleads one search at most
             }
 
             // Gaps in the left subtree all end below this leaf's floor: none can reach the window if the floor is at
@@ -259,8 +258,7 @@ internal sealed partial class IovaTree
             above = ScanDown((previous << LeafShift) + below.Count - 1, low, floor - 1, size, alignMask);
             if (above != Nil)
                 return HighestStartInGap(above, floor - 1, size, alignMask);
-            if (_looseLeafMaxGap[previous])
-                TightenLeafMaxGap(previous);
+            TightenLeafMaxGap(previous);
         }
 
         return below.Floor <= low ? NotFound : FindHighest(low, below.Floor - 1, size, alignMask, out above);
