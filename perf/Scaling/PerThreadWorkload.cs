@@ -57,8 +57,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
     private sealed class Run : IScalingRun
     {
         private readonly Kind _kind;
-        private readonly int _workingSet;
-        private readonly int _workingSets;
+        private readonly ScalingSettings _settings;
         private readonly IovaDomain _domain;
         private readonly GlobalLockAllocator _globalLock;
         private readonly ulong _limitPfn;
@@ -67,8 +66,7 @@ internal sealed class PerThreadWorkload : IScalingWorkload
         public Run(Kind kind, ScalingSettings settings)
         {
             _kind = kind;
-            _workingSet = settings.WorkingSet;
-            _workingSets = settings.WorkingSets;
+            _settings = settings;
             _domain = new IovaDomain(FragmentedDomain.Granule, FragmentedDomain.StartPfn, new IovaDomainOptions { Checked = kind == Kind.CheckedFastPath });
             _limitPfn = _domain.Dma32Pfn - 1;
             _globalLock = new GlobalLockAllocator(FragmentedDomain.StartPfn);
@@ -76,10 +74,10 @@ internal sealed class PerThreadWorkload : IScalingWorkload
 
         public IScalingWorker CreateWorker(int index) => _kind switch
         {
-            Kind.FastPath or Kind.CheckedFastPath => new PerThreadWorker<FastPathSource>(new FastPathSource(_domain, _limitPfn), index, _workingSet, _workingSets),
-            Kind.OwnedCache => new PerThreadWorker<OwnedCacheSource>(new OwnedCacheSource(NewCache(), _limitPfn), index, _workingSet, _workingSets),
-            Kind.TreePath => new PerThreadWorker<TreePathSource>(new TreePathSource(_domain, _limitPfn), index, _workingSet, _workingSets),
-            _ => new PerThreadWorker<GlobalLockSource>(new GlobalLockSource(_globalLock, _limitPfn), index, _workingSet, _workingSets),
+            Kind.FastPath or Kind.CheckedFastPath => Worker(new FastPathSource(_domain, _limitPfn), index),
+            Kind.OwnedCache => Worker(new OwnedCacheSource(NewCache(), _limitPfn), index),
+            Kind.TreePath => Worker(new TreePathSource(_domain, _limitPfn), index),
+            _ => Worker(new GlobalLockSource(_globalLock, _limitPfn), index),
         };
 
         public long? TreeLockContentions => _kind == Kind.GlobalLock ? null : _domain.TreeLockContentions;
@@ -90,6 +88,10 @@ internal sealed class PerThreadWorkload : IScalingWorkload
                 cache.Dispose();
             _domain.Dispose();
         }
+
+        private PerThreadWorker<TSource> Worker<TSource>(TSource source, int index)
+            where TSource : struct, IRangeSource =>
+            new(source, index, _settings.WorkingSet, _settings.WorkingSets);
 
         // Workers are created on their own threads, at the same time.
         private IovaCache NewCache()
